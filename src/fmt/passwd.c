@@ -378,7 +378,7 @@ t6_keys(const char *master, const uint8_t *salt, uint8_t ka[16], uint8_t ke[16])
 	int rc = PASSWD_E_CRYPTO;
 
 	if (EVP_Digest(master, strlen(master), km, &kmlen, EVP_md5(), NULL) !=
-		1 ||
+	        1 ||
 	    kmlen != sizeof(km))
 		goto out;
 	memset(in, 0, sizeof(in));
@@ -432,8 +432,8 @@ t6_mac(const uint8_t ka[16], const uint8_t *ct, size_t len,
 	int rc = PASSWD_E_CRYPTO;
 
 	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA1", NULL, ka, 16,
-		len > 0 ? ct : empty, len, full, sizeof(full),
-		&fulllen) == NULL ||
+	        len > 0 ? ct : empty, len, full, sizeof(full),
+	        &fulllen) == NULL ||
 	    fulllen != sizeof(full))
 		goto out;
 	memcpy(mac, full, T6_MAC_LEN);
@@ -445,8 +445,8 @@ out:
 
 /* Encrypts len bytes of pt (which may include the C terminator). */
 static int
-t6_seal(const char *master, const uint8_t *pt, size_t len,
-    const uint8_t *salt8, char **enc_out)
+t6_seal(const char *master, const uint8_t *pt, size_t len, const uint8_t *salt8,
+    char **enc_out)
 {
 	uint8_t blob[T6_BLOB_MAX], ka[16], ke[16];
 	size_t bloblen = T6_SALT_LEN + len + T6_MAC_LEN;
@@ -463,8 +463,8 @@ t6_seal(const char *master, const uint8_t *pt, size_t len,
 		goto out;
 	if ((rc = t6_keys(master, blob, ka, ke)) != 0 ||
 	    (rc = t6_xcrypt(ke, pt, len, blob + T6_SALT_LEN)) != 0 ||
-	    (rc = t6_mac(ka, blob + T6_SALT_LEN, len,
-		 blob + T6_SALT_LEN + len)) != 0)
+	    (rc = t6_mac(
+	         ka, blob + T6_SALT_LEN, len, blob + T6_SALT_LEN + len)) != 0)
 		goto out;
 	if ((enc = malloc(T6_ARMOUR_LEN(bloblen) + 1)) == NULL) {
 		rc = PASSWD_E_NOMEM;
@@ -495,15 +495,15 @@ t6_encode(const char *master, const char *plain, const uint8_t *salt8,
 }
 
 int
-passwd6_encode(const char *master, const char *plain, const uint8_t *salt8,
-    char **enc_out)
+passwd6_encode(
+    const char *master, const char *plain, const uint8_t *salt8, char **enc_out)
 {
 	return t6_encode(master, plain, salt8, 0, enc_out);
 }
 
 int
-passwd6_encode_with_nul(const char *master, const char *plain,
-    const uint8_t *salt8, char **enc_out)
+passwd6_encode_with_nul(
+    const char *master, const char *plain, const uint8_t *salt8, char **enc_out)
 {
 	return t6_encode(master, plain, salt8, 1, enc_out);
 }
@@ -662,19 +662,19 @@ md5crypt(const char *pw, size_t pwlen, const char *salt, size_t saltlen,
 	 * first byte, i.e. a NUL; reproduce that quirk.
 	 */
 	for (i = pwlen; i != 0; i >>= 1)
-		if ((rc = md_update(ctx, (i & 1) ? zero : (const void *)pw,
-			 1)) != 0)
+		if ((rc = md_update(
+		         ctx, (i & 1) ? zero : (const void *)pw, 1)) != 0)
 			goto out;
 	if ((rc = md_final(ctx, fin)) != 0)
 		goto out;
 	for (i = 0; i < MD5C_ROUNDS; i++)
-		if ((rc = md5crypt_round(ctx, md, i, pw, pwlen, salt, saltlen,
-			 fin)) != 0)
+		if ((rc = md5crypt_round(
+		         ctx, md, i, pw, pwlen, salt, saltlen, fin)) != 0)
 			goto out;
 	for (i = 0; i < 5; i++)
 		to64(out + 4 * i,
 		    (unsigned long)fin[perm[i][0]] << 16 |
-			(unsigned long)fin[perm[i][1]] << 8 | fin[perm[i][2]],
+		        (unsigned long)fin[perm[i][1]] << 8 | fin[perm[i][2]],
 		    4);
 	to64(out + 20, fin[11], 2);
 	rc = PASSWD_OK;
@@ -784,21 +784,21 @@ h89_salt_ok(const char *salt)
 
 /* digest must hold H89_DIGEST_LEN + 1 bytes. */
 static int
-h89_digest(int type, const char *pw, size_t pwlen, const char *salt,
-    char *digest)
+h89_digest(
+    int type, const char *pw, size_t pwlen, const char *salt, char *digest)
 {
 	uint8_t key[H89_KEY_LEN];
 	int rc = PASSWD_E_CRYPTO;
 
 	if (type == 8) {
 		if (PKCS5_PBKDF2_HMAC(pw, (int)pwlen, (const uint8_t *)salt,
-			H89_SALT_LEN, T8_ITER, EVP_sha256(), sizeof(key),
-			key) != 1)
+		        H89_SALT_LEN, T8_ITER, EVP_sha256(), sizeof(key),
+		        key) != 1)
 			goto out;
 	} else {
 		if (EVP_PBE_scrypt(pw, pwlen, (const uint8_t *)salt,
-			H89_SALT_LEN, T9_N, T9_R, T9_P, 0, key,
-			sizeof(key)) != 1)
+		        H89_SALT_LEN, T9_N, T9_R, T9_P, 0, key,
+		        sizeof(key)) != 1)
 			goto out;
 	}
 	b64c_encode(key, sizeof(key), digest);
@@ -875,8 +875,8 @@ h89_hash(int type, const char *plain, const char *salt14, char **hash_out)
 	hash[2] = '$';
 	memcpy(hash + 3, salt, H89_SALT_LEN);
 	hash[3 + H89_SALT_LEN] = '$';
-	if ((rc = h89_digest(type, plain, pwlen, salt,
-		 hash + 3 + H89_SALT_LEN + 1)) != 0)
+	if ((rc = h89_digest(
+	         type, plain, pwlen, salt, hash + 3 + H89_SALT_LEN + 1)) != 0)
 		goto out;
 	*hash_out = hash;
 	hash = NULL;

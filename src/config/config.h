@@ -1,0 +1,127 @@
+/*
+ * The configuration model: one struct tree for everything the chapter's
+ * commands configure.  The command tables (cmd_*.c) parse into it and
+ * print it back; services read it.  A reload builds a new tree from the
+ * startup-config and swaps it in only when it loaded cleanly.
+ */
+#ifndef OPENCME_CONFIG_CONFIG_H
+#define OPENCME_CONFIG_CONFIG_H
+
+#include <sys/queue.h>
+
+#include "cli/cli.h"
+#include "config/ephone.h"
+#include "config/pki_conf.h"
+#include "config/secret.h"
+#include "config/security.h"
+#include "config/telephony.h"
+#include "config/voice.h"
+
+struct username {
+	char *name;
+	unsigned privilege;	/* 0 = not given */
+	struct secret password;	/* username N password {0|7} P */
+	char *secret_hash;	/* username N secret {5|8|9} HASH */
+	int secret_type;
+	TAILQ_ENTRY(username) entry;
+};
+TAILQ_HEAD(username_list, username);
+
+struct tftp_file {
+	char *url;	/* flash:music-on-hold.au */
+	char *alias;	/* NULL: the file name */
+	TAILQ_ENTRY(tftp_file) entry;
+};
+TAILQ_HEAD(tftp_file_list, tftp_file);
+
+struct http_conf {
+	int server;		/* ip http server */
+	int secure_server;	/* ip http secure-server */
+	unsigned port;		/* 80 */
+	unsigned secure_port;	/* 443 */
+	char *address;		/* ip http source-address (extension) */
+	char *secure_trustpoint; /* ip http secure-trustpoint */
+};
+
+/*
+ * What the daemon offers to commands that act outside the tree (saving,
+ * showing the startup-config, the master key file).  NULL members: the
+ * action is not available (e.g. under `opencmed -n`).
+ */
+struct config_hooks {
+	void *arg;
+	int (*write_memory)(void *arg, struct buf *msg);
+	int (*show_startup)(void *arg, struct buf *out);
+	int (*save_master_key)(void *arg, const char *key, struct buf *msg);
+	/* Called after every successful configuration change. */
+	void (*changed)(void *arg, const char *what);
+	/* Extra `show` output owned by services (NULL: not running). */
+	void (*show_service)(void *arg, const char *what, struct buf *out);
+};
+
+struct config {
+	char *hostname;
+	/* Type 6: the master key lives in nvram/, never in the text. */
+	char *master_key;
+	int password_encryption_aes;
+	struct secret_list secrets;	/* every secret of the tree */
+
+	struct username_list usernames;
+	struct tftp_file_list tftp_files;
+	struct http_conf http;
+
+	struct telephony_conf tel;
+	struct ephone_list ephones;
+	struct ephone_dn_list ephone_dns;
+	struct ephone_template_list ephone_templates;
+
+	struct voice_register_global vr_global;
+	struct voice_register_pool_list vr_pools;
+	struct voice_register_template_list vr_templates;
+	struct voice_profile_list user_profiles;
+	struct voice_profile_list logout_profiles;
+	struct voice_service_voip voip;
+	struct voice_class_codec_list codec_classes;
+	struct dial_peer_list dial_peers;
+
+	struct trustpoint_list trustpoints;
+	struct pki_server_list pki_servers;
+
+	struct ctl_client ctl;
+	struct capf_server capf;
+	struct credentials_conf credentials;
+
+	const struct config_hooks *hooks;
+};
+
+struct config *config_new(void);
+void config_free(struct config *cfg);
+
+/* The tables of every mode, compiled once (cli_init). */
+int config_cli_init(struct buf *err);
+extern const struct cli_mode config_mode_exec;
+extern const struct cli_mode config_mode_config;
+/* NULL-terminated list of every mode (tests, docs). */
+extern const struct cli_mode *const config_all_modes[];
+
+/* A session on cfg with the right environment. */
+struct cli_session *config_session_new(struct config *cfg);
+
+/* Full running-config text (as `show running-config`). */
+void config_write(struct config *cfg, struct buf *out, int all,
+    int for_save);
+
+/* Checks after a whole file was read: references to trustpoints that
+ * do not exist (yet).  Warnings to err; returns how many. */
+int config_check_refs(struct config *cfg, const char *src, struct buf *err);
+
+/* Notify the daemon of a change (no-op without hooks). */
+void config_changed(struct config *cfg, const char *what);
+
+const char *config_hostname(struct config *cfg);
+
+/* Type 6 is in force: master key + `password encryption aes` +
+ * telephony-service `encrypt password` (chapter Table 1). */
+int config_type6_active(const struct config *cfg);
+
+#endif
