@@ -498,7 +498,8 @@ exec_words(struct cli_session *s, const char *line, struct cli_words *w,
 		first = 1;
 	}
 	cli_match(mode, w, first, is_no, r);
-	if (r->status != CM_OK && mode->is_config && s->depth > 1) {
+	if (r->status == CM_INVALID && r->bad_word == first &&
+	    mode->is_config && s->depth > 1) {
 		/* IOS: a command of an enclosing mode leaves the sub-mode. */
 		for (int d = s->depth - 1; d >= 1; d--) {
 			struct cli_match_result *pr = xcalloc(1, sizeof(*pr));

@@ -4,11 +4,12 @@
  * and 2.
  *
  * Every decoder validates the whole input before touching key material, and
- * every length is bounded up front (strnlen) so that hostile input costs at
- * most a few kilobytes of work.  Plaintexts are returned as C strings, so a
- * decoded secret containing a NUL byte is refused rather than silently
- * truncated.  Type 7 also refuses an empty secret (spec 1.1); type 6 keeps
- * it, as its deterministic test table includes one.
+ * reads at most a bounded prefix of it (strnlen), so an overlong hostile
+ * string is refused without being scanned or copied.  Plaintexts are
+ * returned as C strings, so a decoded secret containing a NUL byte is
+ * refused rather than silently truncated.  Type 7 also refuses an empty
+ * secret (spec 1.1); type 6 keeps it, as its deterministic test table
+ * includes one.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -83,7 +84,7 @@ passwd_err_str(int err)
 	case PASSWD_OK:
 		return "success";
 	case PASSWD_E_FORMAT:
-		return "malformed encoded password";
+		return "malformed encoding or invalid argument";
 	case PASSWD_E_AUTH:
 		return "authentication failed (wrong master key?)";
 	case PASSWD_E_TOOLONG:
@@ -374,12 +375,11 @@ static int
 t6_keys(const char *master, const uint8_t *salt, uint8_t ka[16], uint8_t ke[16])
 {
 	uint8_t km[16], in[32], out[32];
-	unsigned int kmlen = 0;
+	size_t mlen = strlen(master);
 	int rc = PASSWD_E_CRYPTO;
 
-	if (EVP_Digest(master, strlen(master), km, &kmlen, EVP_md5(), NULL) !=
-	        1 ||
-	    kmlen != sizeof(km))
+	/* The key text as typed, without its terminator (spec 1.7). */
+	if (EVP_Digest(master, mlen, km, NULL, EVP_md5(), NULL) != 1)
 		goto out;
 	memset(in, 0, sizeof(in));
 	memcpy(in, salt, T6_SALT_LEN);
