@@ -22,7 +22,8 @@
  *   [a b]              optional sequence
  *   <a|b c|d>          alternation (also allowed inside [...]: [a|b])
  *   tok$name           bind the matched word to an argument name
- * Every keyword is also bound under its own text (cli_has(args, "sign")).
+ * Every keyword is also bound under its own text (cli_has(args, "sign"));
+ * an explicit $name wins over a keyword of the same text.
  *
  * The engine knows no service: handlers reach the configuration through
  * ctx->cfg, an opaque pointer for this layer.
@@ -63,6 +64,7 @@ enum {
 struct cli_arg {
 	const char *name;
 	const char *value;
+	int is_keyword;	/* a keyword bound under its own text */
 };
 
 struct cli_args {
@@ -235,6 +237,8 @@ void cli_session_reset(struct cli_session *s);
 int cli_session_in_config(const struct cli_session *s);
 /* Interactive sessions can answer questions (cli_ask); others get NULL. */
 void cli_session_set_interactive(struct cli_session *s, int on);
+/* A person at a terminal (default): errors point with a caret. */
+void cli_session_set_tty(struct cli_session *s, int on);
 /* `exit` typed in exec mode. */
 int cli_session_quit_requested(const struct cli_session *s);
 

@@ -187,13 +187,21 @@ is_complete(const struct cand *c, int nwords, int is_no)
 }
 
 static void
-bind(struct cli_match_result *r, const char *name, const char *value)
+bind_kw(struct cli_match_result *r, const char *name, const char *value,
+    int is_keyword)
 {
 	if (name == NULL || r->args.count == CLI_MAX_ARGS)
 		return;
 	r->args.arg[r->args.count].name = name;
 	r->args.arg[r->args.count].value = value;
+	r->args.arg[r->args.count].is_keyword = is_keyword;
 	r->args.count++;
+}
+
+static void
+bind(struct cli_match_result *r, const char *name, const char *value)
+{
+	bind_kw(r, name, value, 0);
 }
 
 static void
@@ -207,7 +215,7 @@ bind_args(struct cli_match_result *r, const struct cand *c,
 		const struct cli_tok *t = cand_tok(c, k);
 
 		if (t->kind == TOK_KEYWORD) {
-			bind(r, t->text, t->text);
+			bind_kw(r, t->text, t->text, 1);
 			bind(r, t->bind, t->text);
 		} else if (t->kind == TOK_LINE) {
 			size_t used = 0;

@@ -21,6 +21,7 @@ struct cli_session {
 	int depth;		/* stack[0] is exec mode */
 	struct buf out;
 	int interactive;	/* questions can be answered */
+	int tty;		/* a person at a terminal: caret markers */
 	/* A question waiting for its answer. */
 	char *q_prompt;
 	int q_secret;
@@ -39,9 +40,12 @@ struct cli_session {
 const char *
 cli_arg(const struct cli_args *args, const char *name)
 {
-	for (int i = 0; i < args->count; i++)
-		if (strcmp(args->arg[i].name, name) == 0)
-			return args->arg[i].value;
+	/* Explicit $name bindings first, then keywords' own bindings. */
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < args->count; i++)
+			if (args->arg[i].is_keyword == pass &&
+			    strcmp(args->arg[i].name, name) == 0)
+				return args->arg[i].value;
 	return NULL;
 }
 
@@ -94,6 +98,7 @@ cli_session_new(const struct cli_env *env)
 	struct cli_session *s = xcalloc(1, sizeof(*s));
 
 	s->env = *env;
+	s->tty = 1;
 	s->stack[0].mode = env->exec_mode;
 	s->stack[0].obj = env->cfg;
 	return s;
@@ -124,6 +129,9 @@ cli_session_free(struct cli_session *s)
 void
 cli_session_set_cfg(struct cli_session *s, struct config *cfg)
 {
+	/* A pending question belongs to the old tree: end it there. */
+	if (s->q_cb != NULL)
+		cli_session_answer(s, NULL);
 	cli_session_reset(s);
 	s->env.cfg = cfg;
 	s->stack[0].obj = cfg;
@@ -133,6 +141,12 @@ void
 cli_session_set_interactive(struct cli_session *s, int on)
 {
 	s->interactive = on;
+}
+
+void
+cli_session_set_tty(struct cli_session *s, int on)
+{
+	s->tty = on;
 }
 
 int
@@ -388,20 +402,54 @@ cli_write_mode(struct cli_writer *w, const struct cli_mode *mode, void *obj)
 
 /* ---- running a line ---- */
 
+/*
+ * The line as it may be echoed in an error message: words after a
+ * password-like keyword are masked, so that a mistyped command never
+ * prints (or logs) the secret it carried.
+ */
+static void
+masked_line(const struct cli_words *w, struct buf *out)
+{
+	static const char *const secret_kw[] = {"password", "secret", "pin",
+	    "ata-ivr-pwd", "password-encrypt", "key", NULL};
+	int mask = 0;
+
+	for (int i = 0; i < w->n; i++) {
+		int is_kw = 0;
+
+		if (i > 0)
+			buf_putc(out, ' ');
+		if (mask && strlen(w->w[i]) == 1 && strchr("015678", w->w[i][0])) {
+			buf_puts(out, w->w[i]); /* the encoding digit */
+			continue;
+		}
+		buf_puts(out, mask ? "*****" : w->w[i]);
+		for (int k = 0; secret_kw[k] != NULL; k++)
+			if (strcasecmp(w->w[i], secret_kw[k]) == 0)
+				is_kw = 1;
+		mask = is_kw ? 1 : 0;
+	}
+}
+
 static int
 report_match_error(struct cli_session *s, const struct cli_words *w,
-    const struct cli_match_result *r, const char *line)
+    const struct cli_match_result *r)
 {
+	struct buf line = BUF_INIT;
+
+	masked_line(w, &line);
 	switch (r->status) {
 	case CM_INCOMPLETE:
-		buf_printf(&s->out, "%% Incomplete command: \"%s\"\n", line);
+		buf_printf(&s->out, "%% Incomplete command: \"%s\"\n",
+		    buf_str(&line));
 		break;
 	case CM_AMBIGUOUS:
-		buf_printf(&s->out, "%% Ambiguous command:  \"%s\"\n", line);
+		buf_printf(&s->out, "%% Ambiguous command:  \"%s\"\n",
+		    buf_str(&line));
 		break;
 	case CM_INVALID:
 	default:
-		if (s->interactive && !s->loading) {
+		if (s->interactive && s->tty && !s->loading) {
 			struct buf prompt = BUF_INIT;
 
 			cli_session_prompt(s, &prompt);
@@ -411,12 +459,18 @@ report_match_error(struct cli_session *s, const struct cli_words *w,
 			buf_puts(&s->out,
 			    "% Invalid input detected at '^' marker.\n");
 		} else {
+			struct cli_words mw;
+
+			cli_words_split(buf_str(&line), &mw);
 			buf_printf(&s->out,
 			    "%% Invalid input detected at '%s' in \"%s\"\n",
-			    w->w[r->bad_word], line);
+			    r->bad_word < mw.n ? mw.w[r->bad_word] : "",
+			    buf_str(&line));
+			cli_words_free(&mw);
 		}
 		break;
 	}
+	buf_free(&line);
 	return CLI_ERR;
 }
 
@@ -488,7 +542,7 @@ exec_words(struct cli_session *s, const char *line, struct cli_words *w,
 	if (mode->is_config && w->n > 1 && strcasecmp(w->w[0], "do") == 0) {
 		cli_match(s->env.exec_mode, w, 1, 0, r);
 		if (r->status != CM_OK)
-			rc = report_match_error(s, w, r, line);
+			rc = report_match_error(s, w, r);
 		else
 			rc = run_row(s, r, 0);
 		goto out;
@@ -538,7 +592,7 @@ exec_words(struct cli_session *s, const char *line, struct cli_words *w,
 		rc = CLI_OK;
 		goto out;
 	}
-	rc = report_match_error(s, w, r, line);
+	rc = report_match_error(s, w, r);
 out:
 	free(r);
 	return rc;

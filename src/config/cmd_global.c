@@ -224,7 +224,7 @@ static int
 key_run(struct cli_ctx *ctx, const struct cli_args *args)
 {
 	struct keyop *op;
-	const char *key = cli_arg(args, "key");
+	const char *key = cli_arg(args, "newkey");
 
 	if (ctx->is_no) {
 		if (ctx->cfg->master_key == NULL) {
@@ -534,7 +534,7 @@ static const struct cli_cmd global_head_cmds[] = {
 	    HELP("Password settings", "Password encryption",
 		"Encrypt stored passwords with AES (type 6)"),
 	    struct config, password_encryption_aes),
-	{.syntax = "key config-key password-encrypt [WORD$key]",
+	{.syntax = "key config-key password-encrypt [WORD$newkey]",
 	    .help = HELP("Key management", "Set a private configuration key",
 		"The master key for type 6 password encryption",
 		"The key (at least 8 characters); prompted when omitted"),

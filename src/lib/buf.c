@@ -45,8 +45,8 @@ secret_free(char *s)
 	free(s);
 }
 
-static void
-buf_reserve(struct buf *b, size_t extra)
+void
+buf_grow(struct buf *b, size_t extra)
 {
 	size_t need = b->len + extra + 1;
 	size_t cap;
@@ -67,7 +67,7 @@ buf_reserve(struct buf *b, size_t extra)
 void
 buf_append(struct buf *b, const void *data, size_t len)
 {
-	buf_reserve(b, len);
+	buf_grow(b, len);
 	if (len > 0)
 		memcpy(b->data + b->len, data, len);
 	b->len += len;
@@ -97,7 +97,7 @@ buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	va_end(ap2);
 	if (n < 0)
 		return;
-	buf_reserve(b, (size_t)n);
+	buf_grow(b, (size_t)n);
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	b->len += (size_t)n;
 }

@@ -26,6 +26,8 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 /* The contents as a string ("" when empty); borrowed. */
 const char *buf_str(const struct buf *b);
+/* Make room for extra more bytes (plus the terminating NUL). */
+void buf_grow(struct buf *b, size_t extra);
 void buf_reset(struct buf *b);
 /* Wipe (OPENSSL_cleanse) and release: for buffers that held secrets. */
 void buf_wipe(struct buf *b);

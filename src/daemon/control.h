@@ -1,0 +1,13 @@
+/* The control socket: `opencme` sessions on STATEDIR/opencme.sock. */
+#ifndef OPENCME_DAEMON_CONTROL_H
+#define OPENCME_DAEMON_CONTROL_H
+
+struct daemon;
+struct control;
+
+struct control *control_new(struct daemon *d, const char *path);
+void control_free(struct control *cs);
+/* The configuration tree was swapped: every session starts over on it. */
+void control_config_swapped(struct control *cs);
+
+#endif
