@@ -232,6 +232,9 @@ void cli_session_help(struct cli_session *s, const char *partial,
  * of candidates (0: none, 1: completed, >1: list printed to list). */
 int cli_session_complete(struct cli_session *s, const char *partial,
     struct buf *line_out, struct buf *list_out);
+/* obj is being freed: leave every mode frame editing it (no leave
+ * hooks run for those frames). */
+void cli_session_forget(struct cli_session *s, const void *obj);
 /* Leave every mode (calls the modes' leave hooks). */
 void cli_session_reset(struct cli_session *s);
 int cli_session_in_config(const struct cli_session *s);

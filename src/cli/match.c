@@ -340,7 +340,8 @@ cli_match_help(const struct cli_mode *mode, const struct cli_words *w,
 		cli_tok_label(t, label, sizeof(label));
 		help_add(&items, &nitems, label, t->help);
 	}
-	qsort(items, (size_t)nitems, sizeof(*items), help_cmp);
+	if (nitems > 1)
+		qsort(items, (size_t)nitems, sizeof(*items), help_cmp);
 	if (cr)
 		help_add(&items, &nitems, "<cr>", "");
 	for (int i = 0; i < nitems; i++)
@@ -383,7 +384,8 @@ cli_match_complete(const struct cli_mode *mode, const struct cli_words *w,
 			continue;
 		help_add(&items, &nitems, t->text, t->help);
 	}
-	qsort(items, (size_t)nitems, sizeof(*items), help_cmp);
+	if (nitems > 1)
+		qsort(items, (size_t)nitems, sizeof(*items), help_cmp);
 	if (nitems > 0) {
 		size_t len = strlen(items[0].label);
 

@@ -234,6 +234,18 @@ cli_pop_mode(struct cli_ctx *ctx)
 }
 
 void
+cli_session_forget(struct cli_session *s, const void *obj)
+{
+	for (int d = 1; d <= s->depth; d++)
+		if (s->stack[d].obj == obj) {
+			s->depth = d - 1;
+			buf_puts(&s->out, "% The object this mode was editing "
+					  "was deleted; mode left\n");
+			return;
+		}
+}
+
+void
 cli_session_reset(struct cli_session *s)
 {
 	while (s->depth > 0)
@@ -530,8 +542,64 @@ has_bad_bytes(const char *line)
 }
 
 /* Set while a line is being ignored with its indented sub-lines. */
+/* Did the first word match the row's first keyword in full? */
 static int
-exec_words(struct cli_session *s, const char *line, struct cli_words *w,
+first_word_exact(const struct cli_match_result *r, const struct cli_words *w,
+    int first)
+{
+	return r->compiled != NULL && r->compiled->ntoks > 0 &&
+	    strcasecmp(r->compiled->toks[0].text, w->w[first]) == 0;
+}
+
+/*
+ * Find the mode the line belongs to, IOS style: the current mode first,
+ * then the enclosing ones.  Two refinements keep files and abbreviations
+ * unambiguous: in a file, a line in column 0 is a top-level command when
+ * the top level knows it; and a first word that is only an abbreviation
+ * here yields to an enclosing mode where it is a whole keyword
+ * (`ephone 2` inside ephone mode is not `ephone-template 2`).
+ * Returns the depth of the mode that matched (r filled), or -1.
+ */
+static int
+resolve_mode(struct cli_session *s, const struct cli_words *w, int first,
+    int is_no, int indent, struct cli_match_result *r)
+{
+	struct cli_match_result *pr;
+	int depth = s->depth;
+
+	if (s->loading && indent == 0 && s->depth > 1) {
+		pr = xcalloc(1, sizeof(*pr));
+		cli_match(s->stack[1].mode, w, first, is_no, pr);
+		if (pr->status == CM_OK) {
+			*r = *pr;
+			free(pr);
+			return 1;
+		}
+		free(pr);
+	}
+	cli_match(s->stack[depth].mode, w, first, is_no, r);
+	if (!s->stack[depth].mode->is_config || depth <= 1)
+		return r->status == CM_OK ? depth : -1;
+	if (r->status == CM_OK && first_word_exact(r, w, first))
+		return depth;
+	if (r->status != CM_OK && r->status != CM_INVALID)
+		return -1;
+	pr = xcalloc(1, sizeof(*pr));
+	for (int d = depth - 1; d >= 1; d--) {
+		cli_match(s->stack[d].mode, w, first, is_no, pr);
+		if (pr->status == CM_OK &&
+		    (r->status != CM_OK || first_word_exact(pr, w, first))) {
+			*r = *pr;
+			free(pr);
+			return d;
+		}
+	}
+	free(pr);
+	return r->status == CM_OK ? depth : -1;
+}
+
+static int
+exec_words(struct cli_session *s, struct cli_words *w, int indent,
     int *ignored_block)
 {
 	const struct cli_mode *mode = s->stack[s->depth].mode;
@@ -551,23 +619,12 @@ exec_words(struct cli_session *s, const char *line, struct cli_words *w,
 		is_no = 1;
 		first = 1;
 	}
-	cli_match(mode, w, first, is_no, r);
-	if (r->status == CM_INVALID && r->bad_word == first &&
-	    mode->is_config && s->depth > 1) {
-		/* IOS: a command of an enclosing mode leaves the sub-mode. */
-		for (int d = s->depth - 1; d >= 1; d--) {
-			struct cli_match_result *pr = xcalloc(1, sizeof(*pr));
+	{
+		int d = resolve_mode(s, w, first, is_no, indent, r);
 
-			cli_match(s->stack[d].mode, w, first, is_no, pr);
-			if (pr->status == CM_OK) {
-				while (s->depth > d)
-					pop(s);
-				free(r);
-				r = pr;
-				break;
-			}
-			free(pr);
-		}
+		if (d >= 0)
+			while (s->depth > d)
+				pop(s);
 	}
 	if (r->status == CM_OK) {
 		rc = run_row(s, r, is_no);
@@ -581,14 +638,22 @@ exec_words(struct cli_session *s, const char *line, struct cli_words *w,
 			continue;
 		while (s->depth > d)
 			pop(s);
-		if (s->loading)
-			buf_printf(&s->out,
-			    "ignored (outside OpenCME's scope): %s\n", line);
-		else
-			buf_printf(&s->out,
-			    "%% Ignored: \"%s\" is outside OpenCME's scope\n",
-			    line);
-		*ignored_block = d <= 1;
+		{
+			struct buf masked = BUF_INIT;
+
+			masked_line(w, &masked);
+			if (s->loading)
+				buf_printf(&s->out,
+				    "ignored (outside OpenCME's scope): %s\n",
+				    buf_str(&masked));
+			else
+				buf_printf(&s->out,
+				    "%% Ignored: \"%s\" is outside OpenCME's "
+				    "scope\n",
+				    buf_str(&masked));
+			buf_free(&masked);
+		}
+		*ignored_block = 1;
 		rc = CLI_OK;
 		goto out;
 	}
@@ -639,7 +704,7 @@ exec_line(struct cli_session *s, const char *line, int *ignored_block)
 		cli_words_free(&w);
 		return CLI_OK;
 	}
-	rc = exec_words(s, line, &w, ignored_block);
+	rc = exec_words(s, &w, (int)w.off[0], ignored_block);
 	cli_words_free(&w);
 	return rc;
 }
@@ -753,6 +818,7 @@ cli_load_text(struct cli_session *s, const char *src_name, const char *text,
     size_t len, struct buf *err)
 {
 	int errors = 0, in_block = 0, block_lines = 0, block_start = 0;
+	size_t block_indent = 0;
 	size_t pos = 0;
 
 	s->loading = 1;
@@ -787,7 +853,9 @@ cli_load_text(struct cli_session *s, const char *src_name, const char *text,
 		line = strndup(start, llen);
 		if (line == NULL)
 			abort();
-		if (in_block && llen > 0 && isspace((unsigned char)line[0]) &&
+		/* Lines indented under an ignored command are ignored too. */
+		if (in_block && strspn(line, " \t") > block_indent &&
+		    line[strspn(line, " \t")] != '\0' &&
 		    s->stack[s->depth].mode->raw_line == NULL) {
 			block_lines++;
 			free(line);
@@ -816,6 +884,7 @@ cli_load_text(struct cli_session *s, const char *src_name, const char *text,
 			in_block = 1;
 			block_lines = 0;
 			block_start = s->line_no;
+			block_indent = strspn(line, " \t");
 		}
 		if (rc == CLI_ERR)
 			errors++;

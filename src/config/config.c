@@ -159,6 +159,13 @@ config_changed(struct config *cfg, const char *what)
 }
 
 void
+config_object_deleted(struct config *cfg, void *obj)
+{
+	if (cfg->hooks != NULL && cfg->hooks->object_deleted != NULL)
+		cfg->hooks->object_deleted(cfg->hooks->arg, obj);
+}
+
+void
 conf_set_str(char **field, const char *value)
 {
 	free(*field);

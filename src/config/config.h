@@ -55,6 +55,9 @@ struct config_hooks {
 	int (*save_master_key)(void *arg, const char *key, struct buf *msg);
 	/* Called after every successful configuration change. */
 	void (*changed)(void *arg, const char *what);
+	/* A mode object (an ephone, a trustpoint...) is about to be freed:
+	 * sessions editing it must leave its mode. */
+	void (*object_deleted)(void *arg, void *obj);
 	/* Extra `show` output owned by services (NULL: not running). */
 	void (*show_service)(void *arg, const char *what, struct buf *out);
 };
@@ -117,6 +120,8 @@ int config_check_refs(struct config *cfg, const char *src, struct buf *err);
 
 /* Notify the daemon of a change (no-op without hooks). */
 void config_changed(struct config *cfg, const char *what);
+/* Call before freeing an object that a CLI mode may be editing. */
+void config_object_deleted(struct config *cfg, void *obj);
 
 const char *config_hostname(struct config *cfg);
 

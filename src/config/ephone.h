@@ -6,6 +6,8 @@
 
 #include "config/secret.h"
 
+struct buf;
+
 enum cert_oper {
 	CERT_OPER_NONE = -1,
 	CERT_OPER_DELETE = 0,
@@ -14,7 +16,9 @@ enum cert_oper {
 };
 extern const char *const cert_oper_words[];
 
-/* cert-oper ... auth-mode; also capf-server auth-mode (adds "none"). */
+/* cert-oper ... auth-mode; also capf-server auth-mode (adds "none").
+ * Words in enum order: "auth-string", "LSC", "MIC", "null-string",
+ * "none". */
 enum capf_auth {
 	CAPF_AUTH_UNSET = -1,
 	CAPF_AUTH_STRING = 0,
@@ -34,31 +38,35 @@ enum ephone_codec {
 };
 extern const char *const ephone_codec_words[];
 
+/* One "N<sep>DNS" item of the button command (button  1:2 8:8). */
 struct ephone_button {
-	unsigned index;	  /* button number */
-	char kind;	  /* ':' normal, 's' silent, 'f' feature, 'm' monitor,
-			     'b' ... as IOS */
-	char *dns;	  /* "2" or overlay "1,2,3" */
+	unsigned index; /* button number, 1-100 */
+	char kind; /* ':' normal, 's' silent, 'b' beep, 'f' feature
+			     ring, 'm' monitor, 'w' watch, 'o' overlay,
+			     'c' overlay with call waiting, 'x' overflow */
+	char *dns; /* ephone-dn tags: "2", or overlay "4,5,6"; for
+			     'x' the button number it expands */
 };
 
 struct ephone {
 	unsigned tag;
-	char mac[13];		/* 12 upper-case hex digits, "" unset */
-	char *type;		/* 7960, 7970, 7941GE ... */
-	char *addon;		/* "1 7914" */
-	struct ephone_button *buttons;
+	char mac[13]; /* 12 upper-case hex digits, "" unset */
+	char *type; /* 7960, 7970, 7941GE ... */
+	char *addon; /* "1 7914" or "1 7914 2 7914" */
+	struct ephone_button *buttons; /* sorted by index */
 	unsigned nbuttons;
-	int device_security_mode; /* enum dsm; DSM_UNSET = telephony's */
+	int device_security_mode; /* enum dsm; DSM_UNSET = template's or
+				     telephony's */
 	int capf_ip_in_cnf;
-	char *capf_auth_str;	/* 4-10 digits */
-	int cert_oper;		/* enum cert_oper */
-	int cert_oper_auth;	/* enum capf_auth */
-	int codec;		/* enum ephone_codec */
+	char *capf_auth_str; /* 4-10 digits */
+	int cert_oper; /* enum cert_oper */
+	int cert_oper_auth; /* enum capf_auth */
+	int codec; /* enum ephone_codec */
 	int dspfarm_assist;
 	char *username;
-	struct secret password;
-	unsigned template_tag;	/* 0 = none */
-	int reset_pending;	/* `reset` typed: services act on it */
+	struct secret password; /* [0|6] family, CME policy */
+	unsigned template_tag; /* 0 = none */
+	int reset_pending; /* `reset`/`restart` typed: services act */
 	TAILQ_ENTRY(ephone) entry;
 };
 TAILQ_HEAD(ephone_list, ephone);
@@ -67,9 +75,9 @@ struct ephone_dn {
 	unsigned tag;
 	int dual_line;
 	char *number;
-	char *secondary;	/* number N secondary M */
+	char *secondary; /* number N secondary M */
 	char *name;
-	char *cfwd_noan;	/* call-forward noan N timeout T */
+	char *cfwd_noan; /* call-forward noan N timeout T */
 	unsigned cfwd_noan_timeout;
 	char *cfwd_busy;
 	char *cfwd_all;
@@ -80,17 +88,36 @@ TAILQ_HEAD(ephone_dn_list, ephone_dn);
 struct ephone_template {
 	unsigned tag;
 	int service_https;
-	int device_security_mode;
+	int device_security_mode; /* enum dsm; DSM_UNSET = not set */
 	TAILQ_ENTRY(ephone_template) entry;
 };
 TAILQ_HEAD(ephone_template_list, ephone_template);
 
 struct config;
 struct ephone *ephone_find(struct config *cfg, unsigned tag);
+/* mac12: 12 hex digits (any case); the dotted form is accepted too. */
 struct ephone *ephone_find_mac(struct config *cfg, const char *mac12);
 struct ephone_dn *ephone_dn_find(struct config *cfg, unsigned tag);
-/* The device-security-mode in force for a phone (ephone over
- * telephony-service, as the chapter says). */
+struct ephone_template *ephone_template_find(struct config *cfg, unsigned tag);
+/* The device-security-mode in force for a phone: the ephone's own, else
+ * its ephone-template's, else telephony-service's (the chapter: the
+ * ephone value has priority over telephony-service's). */
 int ephone_effective_dsm(struct config *cfg, const struct ephone *e);
+
+/*
+ * Live phone state for `show ephone`, supplied by the SCCP service when
+ * it runs.  describe appends the phone's block (IOS layout, lines ending
+ * in '\n'); state (optional) says whether the phone is in the state
+ * named by what ("registered", "offhook") for the filtered forms.
+ * Without live ops, phones are shown from the configuration only, as
+ * unregistered.
+ */
+struct ephone_live_ops {
+	void (*describe)(void *arg, const struct ephone *e, struct buf *out);
+	void *arg;
+	int (*state)(void *arg, const struct ephone *e, const char *what);
+};
+/* Copied; NULL removes the hook. */
+void ephone_set_live_ops(const struct ephone_live_ops *ops);
 
 #endif

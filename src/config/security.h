@@ -16,7 +16,7 @@ enum ctl_role {
 extern const char *const ctl_role_words[];
 
 struct ctl_server {
-	int role;		/* enum ctl_role */
+	int role; /* enum ctl_role */
 	char *ip;
 	char *trustpoint;
 	TAILQ_ENTRY(ctl_server) entry;
@@ -35,7 +35,7 @@ TAILQ_HEAD(ctl_remote_list, ctl_remote);
 struct ctl_import {
 	unsigned tag;
 	char *description;
-	char *url;		/* flash:cert.pem */
+	char *url; /* flash:cert.pem */
 	TAILQ_ENTRY(ctl_import) entry;
 };
 TAILQ_HEAD(ctl_import_list, ctl_import);
@@ -53,23 +53,23 @@ struct capf_server {
 	int present;
 	char *trustpoint_label;
 	char *cert_enroll_tp;
-	struct secret cert_enroll_pw;	/* {0|1} */
+	struct secret cert_enroll_pw; /* {0|1} */
 	char *source_addr;
-	int auth_mode;			/* enum capf_auth, default NONE */
-	unsigned phone_key_size;	/* 512|1024|2048, default 1024 */
-	unsigned port;			/* 3804 */
-	unsigned keygen_retry;		/* 3 */
-	unsigned keygen_timeout;	/* 30 minutes */
-	int cert_oper;			/* enum cert_oper (all) */
+	int auth_mode; /* enum capf_auth, default NONE */
+	unsigned phone_key_size; /* 512|1024|2048, default 1024 */
+	unsigned port; /* 3804 */
+	unsigned keygen_retry; /* 3 */
+	unsigned keygen_timeout; /* 30 minutes */
+	int cert_oper; /* enum cert_oper (all) */
 };
 
 struct credentials_conf {
 	int present;
 	char *ip;
-	unsigned port;			/* 2444 */
+	unsigned port; /* 2444 */
 	char *trustpoint;
 	char *admin_user;
-	struct secret admin_secret;	/* {0|1} */
+	struct secret admin_secret; /* {0|1} */
 };
 
 #endif

@@ -91,7 +91,11 @@ send_outcome(struct control_conn *c, int rc)
 	{
 		struct buf b = BUF_INIT;
 
-		buf_printf(&b, "%d ", rc == CLI_OK ? 0 : 1);
+		/* 2: the session ends (`exit` in exec mode). */
+		buf_printf(&b, "%d ",
+		    cli_session_quit_requested(c->sess) ? 2
+		    : rc == CLI_OK			 ? 0
+							 : 1);
 		cli_session_prompt(c->sess, &b);
 		send_frame(c, 'R', b.data, b.len);
 		buf_free(&b);
@@ -327,6 +331,17 @@ control_free(struct control *srv)
 	unlink(srv->path);
 	free(srv->path);
 	free(srv);
+}
+
+void
+control_object_deleted(struct control *srv, void *obj)
+{
+	struct control_conn *c;
+
+	if (srv == NULL)
+		return;
+	LIST_FOREACH(c, &srv->conns, entry)
+		cli_session_forget(c->sess, obj);
 }
 
 void

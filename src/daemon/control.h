@@ -7,6 +7,8 @@ struct control;
 
 struct control *control_new(struct daemon *d, const char *path);
 void control_free(struct control *cs);
+/* A configuration object is about to be freed. */
+void control_object_deleted(struct control *cs, void *obj);
 /* The configuration tree was swapped: every session starts over on it. */
 void control_config_swapped(struct control *cs);
 

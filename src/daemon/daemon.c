@@ -102,6 +102,20 @@ daemon_master_key_load(const char *statedir)
 	return key;
 }
 
+void
+daemon_log_lines(const char *text)
+{
+	const char *p = text;
+
+	while (*p != '\0') {
+		const char *nl = strchr(p, '\n');
+		int len = nl ? (int)(nl - p) : (int)strlen(p);
+
+		log_info("%.*s", len, p);
+		p += len + (nl != NULL);
+	}
+}
+
 struct config *
 daemon_config_load(const char *path, const char *statedir, struct buf *err,
     int *errors)
@@ -269,6 +283,14 @@ hook_changed(void *arg, const char *what)
 	log_debug("configuration changed: %s", what);
 }
 
+static void
+hook_object_deleted(void *arg, void *obj)
+{
+	struct daemon *d = arg;
+
+	control_object_deleted(d->control, obj);
+}
+
 void
 daemon_hooks_init(struct daemon *d)
 {
@@ -277,6 +299,7 @@ daemon_hooks_init(struct daemon *d)
 	d->hooks.show_startup = hook_show_startup;
 	d->hooks.save_master_key = hook_save_master_key;
 	d->hooks.changed = hook_changed;
+	d->hooks.object_deleted = hook_object_deleted;
 	d->hooks.show_service = NULL;
 }
 
@@ -288,8 +311,7 @@ daemon_reload(struct daemon *d)
 	int errors;
 
 	cfg = daemon_config_load(d->startup_path, d->statedir, &err, &errors);
-	if (err.len > 0)
-		log_info("reload of %s:\n%s", d->startup_path, buf_str(&err));
+	daemon_log_lines(buf_str(&err));
 	buf_free(&err);
 	if (cfg == NULL || errors > 0) {
 		log_warnx("reload of %s failed (%d errors); the running "

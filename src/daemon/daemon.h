@@ -56,6 +56,8 @@ int daemon_write_config(struct daemon *d, struct buf *msg);
 int daemon_write_file_atomic(const char *path, const void *data, size_t len,
     int keep_backup, struct buf *msg);
 
+/* Log a multi-line text one line at a time. */
+void daemon_log_lines(const char *text);
 void daemon_hooks_init(struct daemon *d);
 int daemon_reload(struct daemon *d);
 

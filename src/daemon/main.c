@@ -117,9 +117,7 @@ run_daemon(const char *config_path, const char *statedir)
 	if (stat(d.startup_path, &st) == 0) {
 		d.cfg = daemon_config_load(d.startup_path, statedir, &err,
 		    &errors);
-		if (err.len > 0)
-			log_info("loading %s:\n%s", d.startup_path,
-			    buf_str(&err));
+		daemon_log_lines(buf_str(&err));
 		if (d.cfg == NULL)
 			fatalx("cannot read %s", d.startup_path);
 		if (errors > 0)

@@ -29,6 +29,7 @@
 static int ctl_fd = -1;
 static struct buf prompt = BUF_INIT;
 static int interactive_tty;
+static int session_ended; /* the daemon ended the session (`exit`) */
 
 static void
 usage(void)
@@ -138,7 +139,11 @@ transact(char type, const char *payload)
 		} else if (t == 'R') {
 			char *sp = strchr(reply.data, ' ');
 
-			rc = atoi(reply.data) ? 1 : 0;
+			rc = atoi(reply.data);
+			if (rc == 2) {
+				session_ended = 1;
+				rc = 0;
+			}
 			buf_reset(&prompt);
 			buf_puts(&prompt, sp ? sp + 1 : "Router#");
 			goto out;
@@ -250,7 +255,7 @@ run_interactive(void)
 			history(hist, &ev, H_ENTER, copy);
 		rc = transact('X', copy);
 		free(copy);
-		if (rc < 0)
+		if (rc < 0 || session_ended)
 			break;
 		failed |= rc;
 	}
@@ -275,6 +280,8 @@ run_script(void)
 		if (rc < 0)
 			return 1;
 		failed |= rc;
+		if (session_ended)
+			break;
 	}
 	return failed;
 }
@@ -331,6 +338,8 @@ main(int argc, char **argv)
 				return 1;
 			}
 			failed |= rc;
+			if (session_ended)
+				break;
 		}
 	} else if (interactive_tty) {
 		failed = run_interactive();

@@ -1,0 +1,42 @@
+#!/bin/sh
+# The main job of `make demo`: start opencmed with examples/demo.cfg in a
+# temporary state directory, show its security configuration, stop it.
+set -eu
+build=${1:-build}
+tmp=$(mktemp -d /tmp/opencme-demo.XXXXXX)
+state=$tmp/state
+cp examples/demo.cfg "$tmp/startup.cfg"
+echo "== opencmed -n: checking examples/demo.cfg"
+"$build/opencmed" -n -f "$tmp/startup.cfg" >/dev/null
+echo "== starting opencmed (state directory $state)"
+"$build/opencmed" -f "$tmp/startup.cfg" -d "$state" 2>"$tmp/opencmed.log" &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+i=0
+while [ ! -S "$state/opencme.sock" ] && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+cli() { "$build/opencme" -d "$state" "$@"; }
+for cmd in "show telephony-service security-info" "show ctl-client" \
+	"show capf-server summary" "show capf-server auth-string" \
+	"show password-encryption"; do
+	echo
+	echo "CME-Demo# $cmd"
+	cli -c "$cmd" || true
+done
+echo
+echo "== setting a type 6 master key and an encrypted password"
+printf 'DemoMasterKey1\nDemoMasterKey1\n' | cli -c 'configure terminal' \
+	-c 'key config-key password-encrypt' -c 'password encryption aes' \
+	-c 'telephony-service' -c 'ssh userid admin password 0 Demo1234' \
+	-c 'end' >/dev/null
+cli -c 'show running-config' | sed -n '/^telephony-service/,/^!/p'
+cli -c 'write memory'
+echo
+echo "== stopping opencmed"
+kill "$pid"
+wait "$pid" 2>/dev/null || true
+trap 'rm -rf "$tmp"' EXIT
+echo "== daemon log"
+cat "$tmp/opencmed.log"
