@@ -46,7 +46,7 @@ FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
 
 PROGS = $(BUILD)/opencmed $(BUILD)/opencme
 
-.PHONY: all clean demo test deps deps-test unit fuzz-replay fuzz format \
+.PHONY: all clean demo test deps deps-test unit fuzz-replay fuzz format doc \
 	format-check checks integration cli-golden bench
 
 all: $(PROGS)
@@ -101,9 +101,15 @@ integration: $(PROGS)
 	OPENCME_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q \
 		-p no:cacheprovider tests/integration
 
-checks:
+checks: $(BUILD)/opencmed
 	@scripts/check-format.sh
 	@scripts/check-layering.sh
+	@$(BUILD)/opencmed -C | cmp -s - doc/commands.md || \
+		{ echo "doc: doc/commands.md is stale: run 'make doc'"; exit 1; }
+	@echo "doc: commands.md current"
+
+doc: $(BUILD)/opencmed
+	$(BUILD)/opencmed -C > doc/commands.md
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -276,6 +276,18 @@ typedef void cli_row_fn(const struct cli_mode *mode,
 void cli_foreach_row(const struct cli_mode *mode, cli_row_fn *fn,
     void *arg);
 
+/*
+ * Example lines for a row, made from its syntax: the shortest and the
+ * longest forms, variables replaced by sample(bind name, placeholder)
+ * (NULL: a generic value).  One line each, appended to out.
+ */
+typedef const char *cli_sample_fn(const char *bind, const char *placeholder);
+void cli_row_examples(const struct cli_mode *mode, const struct cli_cmd *cmd,
+    cli_sample_fn *sample, struct buf *out);
+/* The row a line would run in mode, or NULL. */
+const struct cli_cmd *cli_row_for_line(const struct cli_mode *mode,
+    const char *line);
+
 /* Token count of a syntax string (for the help check); -1 if malformed. */
 int cli_syntax_token_count(const char *syntax);
 

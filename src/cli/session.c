@@ -1037,3 +1037,103 @@ static const struct cli_cmd builtin_config_cmds[] = {
 
 struct cli_table cli_builtin_exec = CLI_TABLE(builtin_exec_cmds);
 struct cli_table cli_builtin_config = CLI_TABLE(builtin_config_cmds);
+
+/* ---- documentation helpers ---- */
+
+static const struct cli_compiled *
+row_compiled(const struct cli_mode *mode, const struct cli_cmd *cmd)
+{
+	for (int t = 0; mode->tables[t] != NULL; t++) {
+		const struct cli_table *tab = mode->tables[t];
+
+		if (cmd >= tab->cmds && cmd < tab->cmds + tab->count &&
+		    tab->compiled != NULL)
+			return ((struct cli_compiled *const *)
+				    tab->compiled)[cmd - tab->cmds];
+	}
+	return NULL;
+}
+
+static void
+example_path(const struct cli_compiled *c, const struct cli_path *p,
+    cli_sample_fn *sample, struct buf *out)
+{
+	for (int k = 0; k < p->len; k++) {
+		const struct cli_tok *t = &c->toks[p->tok[k]];
+		const char *v = NULL;
+		char num[32];
+
+		if (k > 0)
+			buf_putc(out, ' ');
+		if (t->kind == TOK_KEYWORD) {
+			buf_puts(out, t->text);
+			continue;
+		}
+		/* Typed tokens keep typed values whatever their name. */
+		if (sample != NULL && t->kind != TOK_IPV4 &&
+		    t->kind != TOK_MAC && t->kind != TOK_RANGE)
+			v = sample(t->bind, t->text);
+		if (v == NULL) {
+			switch (t->kind) {
+			case TOK_RANGE:
+				snprintf(num, sizeof(num), "%lu", t->lo);
+				v = num;
+				break;
+			case TOK_IPV4:
+				v = "10.1.1.1";
+				break;
+			case TOK_MAC:
+				v = "0011.2233.4455";
+				break;
+			case TOK_DIGITS:
+				v = "2734";
+				break;
+			case TOK_HEX:
+				v = "1B";
+				break;
+			case TOK_URL:
+				v = "flash:file.xml";
+				break;
+			default:
+				v = t->bind ? t->bind : "value";
+				break;
+			}
+		}
+		buf_puts(out, v);
+	}
+	buf_putc(out, '\n');
+}
+
+void
+cli_row_examples(const struct cli_mode *mode, const struct cli_cmd *cmd,
+    cli_sample_fn *sample, struct buf *out)
+{
+	const struct cli_compiled *c = row_compiled(mode, cmd);
+	int longest = 0;
+
+	if (c == NULL || c->npaths == 0)
+		return;
+	for (int i = 1; i < c->npaths; i++)
+		if (c->paths[i].len > c->paths[longest].len)
+			longest = i;
+	example_path(c, &c->paths[0], sample, out);
+	if (longest != 0)
+		example_path(c, &c->paths[longest], sample, out);
+}
+
+const struct cli_cmd *
+cli_row_for_line(const struct cli_mode *mode, const char *line)
+{
+	struct cli_words w;
+	struct cli_match_result *r = xcalloc(1, sizeof(*r));
+	const struct cli_cmd *cmd = NULL;
+
+	if (cli_words_split(line, &w) == 0 && w.n > 0) {
+		cli_match(mode, &w, 0, 0, r);
+		if (r->status == CM_OK)
+			cmd = r->cmd;
+	}
+	cli_words_free(&w);
+	free(r);
+	return cmd;
+}

@@ -125,6 +125,11 @@ void config_object_deleted(struct config *cfg, void *obj);
 
 const char *config_hostname(struct config *cfg);
 
+/* doc/commands.md, generated from the tables (doc.c). */
+void config_doc_markdown(struct buf *out);
+/* Sample argument values used for the generated examples. */
+extern cli_sample_fn *config_doc_sample;
+
 /* Type 6 is in force: master key + `password encryption aes` +
  * telephony-service `encrypt password` (chapter Table 1). */
 int config_type6_active(const struct config *cfg);

@@ -30,7 +30,8 @@ usage(void)
 	    "  -n           check CONFIG: print the running-config, problems "
 	    "to stderr\n"
 	    "  -v           debug logging\n"
-	    "  -s           log to syslog instead of stderr\n");
+	    "  -s           log to syslog instead of stderr\n"
+	    "  -C           print the command reference (Markdown)\n");
 	exit(2);
 }
 
@@ -170,11 +171,14 @@ int
 main(int argc, char **argv)
 {
 	const char *config_path = NULL, *statedir = NULL;
-	int check = 0, verbose = 0, use_syslog = 0, ch;
+	int check = 0, verbose = 0, use_syslog = 0, doc = 0, ch;
 	struct buf err = BUF_INIT;
 
-	while ((ch = getopt(argc, argv, "d:f:nsvh")) != -1) {
+	while ((ch = getopt(argc, argv, "Cd:f:nsvh")) != -1) {
 		switch (ch) {
+		case 'C':
+			doc = 1;
+			break;
 		case 'd':
 			statedir = optarg;
 			break;
@@ -200,6 +204,14 @@ main(int argc, char **argv)
 	if (config_cli_init(&err) != 0)
 		fatalx("command tables are inconsistent:\n%s", buf_str(&err));
 	buf_free(&err);
+	if (doc) {
+		struct buf out = BUF_INIT;
+
+		config_doc_markdown(&out);
+		fputs(buf_str(&out), stdout);
+		buf_free(&out);
+		return 0;
+	}
 	if (check) {
 		if (config_path == NULL)
 			usage();
