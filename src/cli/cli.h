@@ -47,24 +47,24 @@ struct cli_ctx;
 /* Handler results. */
 enum cli_result {
 	CLI_OK = 0,
-	CLI_ERR = -1,	  /* the handler wrote a "% ..." message */
-	CLI_PENDING = 1,  /* the handler asked a question (cli_ask) */
+	CLI_ERR = -1, /* the handler wrote a "% ..." message */
+	CLI_PENDING = 1, /* the handler asked a question (cli_ask) */
 };
 
 /* Row flags. */
 enum {
-	CLI_NO = 1 << 0,	   /* accepts the "no" form */
-	CLI_HIDDEN = 1 << 1,	   /* not offered by help or completion */
-	CLI_DEPRECATED = 1 << 2,   /* refused: deprecated for security */
-	CLI_ACTION = 1 << 3,	   /* an action, never written to config */
-	CLI_SECRET = 1 << 4,	   /* the line carries a secret: never echo */
-	CLI_NO_ONLY = 1 << 5,	   /* only the "no" form exists */
+	CLI_NO = 1 << 0, /* accepts the "no" form */
+	CLI_HIDDEN = 1 << 1, /* not offered by help or completion */
+	CLI_DEPRECATED = 1 << 2, /* refused: deprecated for security */
+	CLI_ACTION = 1 << 3, /* an action, never written to config */
+	CLI_SECRET = 1 << 4, /* the line carries a secret: never echo */
+	CLI_NO_ONLY = 1 << 5, /* only the "no" form exists */
 };
 
 struct cli_arg {
 	const char *name;
 	const char *value;
-	int is_keyword;	/* a keyword bound under its own text */
+	int is_keyword; /* a keyword bound under its own text */
 };
 
 struct cli_args {
@@ -74,17 +74,17 @@ struct cli_args {
 
 const char *cli_arg(const struct cli_args *args, const char *name);
 int cli_has(const struct cli_args *args, const char *name);
-unsigned long cli_arg_ulong(const struct cli_args *args, const char *name,
-    unsigned long def);
+unsigned long cli_arg_ulong(
+    const struct cli_args *args, const char *name, unsigned long def);
 
 /* Running-config writer context. */
 struct cli_writer {
 	struct config *cfg;
-	void *obj;	  /* the mode instance being written */
+	void *obj; /* the mode instance being written */
 	struct buf *out;
-	int indent;	  /* spaces before each line */
-	int all;	  /* `show running-config all`: print defaults too */
-	int for_save;	  /* writing the startup-config file */
+	int indent; /* spaces before each line */
+	int all; /* `show running-config all`: print defaults too */
+	int for_save; /* writing the startup-config file */
 };
 
 void cli_wline(struct cli_writer *w, const char *fmt, ...)
@@ -96,25 +96,25 @@ typedef void cli_write_fn(struct cli_writer *w);
 /* Setting kinds for rows whose handler and writer the engine derives. */
 enum cli_setting_kind {
 	CLI_SET_NONE = 0,
-	CLI_SET_BOOL,	/* "name"; no -> false */
-	CLI_SET_NBOOL,	/* default true; written as "no name" when false */
-	CLI_SET_UINT,	/* "name (lo-hi)$value" into an unsigned int */
-	CLI_SET_ENUM,	/* "name <a|b|c>$value" into an int (index) */
-	CLI_SET_STR,	/* "name NAME$value" into a char * (owned) */
+	CLI_SET_BOOL, /* "name"; no -> false */
+	CLI_SET_NBOOL, /* default true; written as "no name" when false */
+	CLI_SET_UINT, /* "name (lo-hi)$value" into an unsigned int */
+	CLI_SET_ENUM, /* "name <a|b|c>$value" into an int (index) */
+	CLI_SET_STR, /* "name NAME$value" into a char * (owned) */
 };
 
 struct cli_cmd {
 	const char *syntax;
-	const char *const *help;   /* one per token, NULL-terminated */
+	const char *const *help; /* one per token, NULL-terminated */
 	cli_handler_fn *handler;
-	cli_write_fn *write;	   /* may be NULL: prints nothing */
+	cli_write_fn *write; /* may be NULL: prints nothing */
 	unsigned flags;
 	/* Derived settings (handler/write NULL, kind != CLI_SET_NONE). */
 	enum cli_setting_kind kind;
-	const char *name;	   /* printed prefix, e.g. "keygen-retry" */
-	size_t off;		   /* offset into the mode instance */
-	long def;		   /* default (uint/enum index/bool) */
-	const char *const *words;  /* enum words, NULL-terminated */
+	const char *name; /* printed prefix, e.g. "keygen-retry" */
+	size_t off; /* offset into the mode instance */
+	long def; /* default (uint/enum index/bool) */
+	const char *const *words; /* enum words, NULL-terminated */
 	/* Words that suffice for the no form; 0 = the leading keywords. */
 	int no_words;
 	/* Deprecated rows: the message shown. */
@@ -124,34 +124,50 @@ struct cli_cmd {
 struct cli_table {
 	const struct cli_cmd *cmds;
 	size_t count;
-	void *compiled;	/* filled by cli_init() */
+	void *compiled; /* filled by cli_init() */
 };
 
-#define CLI_TABLE(arr) {(arr), sizeof(arr) / sizeof((arr)[0]), NULL}
+#define CLI_TABLE(arr)                                                         \
+	{                                                                      \
+		(arr), sizeof(arr) / sizeof((arr)[0]), NULL                    \
+	}
 #define HELP(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 /* Derived-setting row constructors. */
-#define CLI_BOOL(NAME, H, TYPE, FIELD)                                      \
-	{.syntax = NAME, .help = H, .flags = CLI_NO, .kind = CLI_SET_BOOL,  \
-	    .name = NAME, .off = offsetof(TYPE, FIELD)}
-#define CLI_NBOOL(NAME, H, TYPE, FIELD)                                     \
-	{.syntax = NAME, .help = H, .flags = CLI_NO, .kind = CLI_SET_NBOOL, \
-	    .name = NAME, .off = offsetof(TYPE, FIELD), .def = 1}
-#define CLI_UINT(NAME, RANGE, H, TYPE, FIELD, DEF)                          \
-	{.syntax = NAME " " RANGE "$value", .help = H, .flags = CLI_NO,     \
-	    .kind = CLI_SET_UINT, .name = NAME,                             \
-	    .off = offsetof(TYPE, FIELD), .def = (DEF)}
-#define CLI_ENUM(NAME, ALT, WORDS, H, TYPE, FIELD, DEF)                     \
-	{.syntax = NAME " <" ALT ">$value", .help = H, .flags = CLI_NO,     \
-	    .kind = CLI_SET_ENUM, .name = NAME,                             \
-	    .off = offsetof(TYPE, FIELD), .def = (DEF), .words = WORDS}
-#define CLI_STR(NAME, TOK, H, TYPE, FIELD)                                  \
-	{.syntax = NAME " " TOK "$value", .help = H, .flags = CLI_NO,       \
-	    .kind = CLI_SET_STR, .name = NAME, .off = offsetof(TYPE, FIELD)}
+#define CLI_BOOL(NAME, H, TYPE, FIELD)                                         \
+	{                                                                      \
+		.syntax = NAME, .help = H, .flags = CLI_NO,                    \
+		.kind = CLI_SET_BOOL, .name = NAME,                            \
+		.off = offsetof(TYPE, FIELD)                                   \
+	}
+#define CLI_NBOOL(NAME, H, TYPE, FIELD)                                        \
+	{                                                                      \
+		.syntax = NAME, .help = H, .flags = CLI_NO,                    \
+		.kind = CLI_SET_NBOOL, .name = NAME,                           \
+		.off = offsetof(TYPE, FIELD), .def = 1                         \
+	}
+#define CLI_UINT(NAME, RANGE, H, TYPE, FIELD, DEF)                             \
+	{                                                                      \
+		.syntax = NAME " " RANGE "$value", .help = H, .flags = CLI_NO, \
+		.kind = CLI_SET_UINT, .name = NAME,                            \
+		.off = offsetof(TYPE, FIELD), .def = (DEF)                     \
+	}
+#define CLI_ENUM(NAME, ALT, WORDS, H, TYPE, FIELD, DEF)                        \
+	{                                                                      \
+		.syntax = NAME " <" ALT ">$value", .help = H, .flags = CLI_NO, \
+		.kind = CLI_SET_ENUM, .name = NAME,                            \
+		.off = offsetof(TYPE, FIELD), .def = (DEF), .words = WORDS     \
+	}
+#define CLI_STR(NAME, TOK, H, TYPE, FIELD)                                     \
+	{                                                                      \
+		.syntax = NAME " " TOK "$value", .help = H, .flags = CLI_NO,   \
+		.kind = CLI_SET_STR, .name = NAME,                             \
+		.off = offsetof(TYPE, FIELD)                                   \
+	}
 
 struct cli_mode {
-	const char *name;	  /* "telephony-service" */
-	const char *prompt;	  /* "config-telephony"; NULL for exec */
+	const char *name; /* "telephony-service" */
+	const char *prompt; /* "config-telephony"; NULL for exec */
 	const struct cli_mode *parent;
 	struct cli_table *const *tables; /* NULL-terminated */
 	/* Raw-line modes (certificate hex blocks): lines go here, not to
@@ -162,18 +178,18 @@ struct cli_mode {
 	/* First words of IOS commands valid here but outside our scope:
 	 * accepted and reported as ignored. */
 	const char *const *ignored;
-	int is_config;	  /* a configuration mode ("no" and "do" apply) */
+	int is_config; /* a configuration mode ("no" and "do" apply) */
 };
 
 /* What a handler sees. */
 struct cli_ctx {
 	struct cli_session *sess;
 	struct config *cfg;
-	void *obj;		  /* the current mode instance */
-	struct buf *out;	  /* text for the user */
+	void *obj; /* the current mode instance */
+	struct buf *out; /* text for the user */
 	int is_no;
-	int is_loading;		  /* replaying a startup-config */
-	const char *src;	  /* file being loaded, or NULL */
+	int is_loading; /* replaying a startup-config */
+	const char *src; /* file being loaded, or NULL */
 	int line_no;
 	const struct cli_cmd *cmd; /* the row being run */
 	/* To enter a sub-mode, a handler sets these. */
@@ -191,8 +207,7 @@ void cli_out(struct cli_ctx *ctx, const char *fmt, ...)
  * arrives, with answer NULL when no input is available (startup-config,
  * end of input).  cb returns a cli_result and may ask again.
  */
-typedef int cli_answer_fn(struct cli_ctx *ctx, const char *answer,
-    void *arg);
+typedef int cli_answer_fn(struct cli_ctx *ctx, const char *answer, void *arg);
 int cli_ask(struct cli_ctx *ctx, const char *prompt, int secret,
     cli_answer_fn *cb, void *arg);
 
@@ -226,8 +241,8 @@ struct buf *cli_session_output(struct cli_session *s);
 /* "Router(config-ephone)#" */
 void cli_session_prompt(const struct cli_session *s, struct buf *out);
 /* `?` help for the partial line (the '?' itself not included). */
-void cli_session_help(struct cli_session *s, const char *partial,
-    struct buf *out);
+void cli_session_help(
+    struct cli_session *s, const char *partial, struct buf *out);
 /* Tab completion: appends the completed line to out; returns the number
  * of candidates (0: none, 1: completed, >1: list printed to list). */
 int cli_session_complete(struct cli_session *s, const char *partial,
@@ -257,8 +272,8 @@ extern struct cli_table cli_builtin_config;
  * Problems go to err as "FILE:LINE: message".  Returns the number of
  * errors (commands in scope that failed).
  */
-int cli_load_text(struct cli_session *s, const char *src_name,
-    const char *text, size_t len, struct buf *err);
+int cli_load_text(struct cli_session *s, const char *src_name, const char *text,
+    size_t len, struct buf *err);
 
 /* ---- tables ---- */
 
@@ -267,14 +282,13 @@ int cli_load_text(struct cli_session *s, const char *src_name,
 int cli_init(const struct cli_mode *const *modes, struct buf *err);
 
 /* Write every row of a mode instance (in table order), indented. */
-void cli_write_mode(struct cli_writer *w, const struct cli_mode *mode,
-    void *obj);
+void cli_write_mode(
+    struct cli_writer *w, const struct cli_mode *mode, void *obj);
 
 /* For tests and docs: iterate the rows of a mode. */
-typedef void cli_row_fn(const struct cli_mode *mode,
-    const struct cli_cmd *cmd, void *arg);
-void cli_foreach_row(const struct cli_mode *mode, cli_row_fn *fn,
-    void *arg);
+typedef void cli_row_fn(
+    const struct cli_mode *mode, const struct cli_cmd *cmd, void *arg);
+void cli_foreach_row(const struct cli_mode *mode, cli_row_fn *fn, void *arg);
 
 /*
  * Example lines for a row, made from its syntax: the shortest and the
@@ -285,8 +299,8 @@ typedef const char *cli_sample_fn(const char *bind, const char *placeholder);
 void cli_row_examples(const struct cli_mode *mode, const struct cli_cmd *cmd,
     cli_sample_fn *sample, struct buf *out);
 /* The row a line would run in mode, or NULL. */
-const struct cli_cmd *cli_row_for_line(const struct cli_mode *mode,
-    const char *line);
+const struct cli_cmd *cli_row_for_line(
+    const struct cli_mode *mode, const char *line);
 
 /* Token count of a syntax string (for the help check); -1 if malformed. */
 int cli_syntax_token_count(const char *syntax);

@@ -12,7 +12,7 @@ struct cand {
 	const struct cli_path *p;
 	int score;
 	int alive;
-	int line_at;	/* path position of a LINE token reached, or -1 */
+	int line_at; /* path position of a LINE token reached, or -1 */
 	enum cli_match m;
 };
 
@@ -62,8 +62,8 @@ cli_words_free(struct cli_words *w)
 }
 
 static void
-collect(const struct cli_mode *mode, int is_no, int with_hidden,
-    struct cands *cs)
+collect(
+    const struct cli_mode *mode, int is_no, int with_hidden, struct cands *cs)
 {
 	cs->n = 0;
 	cs->v = NULL;
@@ -112,8 +112,8 @@ cand_tok(const struct cand *c, int k)
  * Returns CM_OK, or CM_INVALID/CM_AMBIGUOUS with *bad set.
  */
 static enum cli_match_status
-filter(struct cands *cs, const struct cli_words *w, int first, int upto,
-    int *bad)
+filter(
+    struct cands *cs, const struct cli_words *w, int first, int upto, int *bad)
 {
 	for (int i = first; i < upto; i++) {
 		int k = i - first;
@@ -290,8 +290,7 @@ help_cmp(const void *a, const void *b)
 }
 
 static void
-help_add(struct help_item **items, int *n, const char *label,
-    const char *help)
+help_add(struct help_item **items, int *n, const char *label, const char *help)
 {
 	for (int i = 0; i < *n; i++)
 		if (strcmp((*items)[i].label, label) == 0)
@@ -333,9 +332,9 @@ cli_match_help(const struct cli_mode *mode, const struct cli_words *w,
 		if (c->line_at >= 0 || k >= c->p->len)
 			continue;
 		t = cand_tok(c, k);
-		if (partial && (t->kind != TOK_KEYWORD ||
-				   cli_tok_match(t, w->w[w->n - 1]) ==
-				       MATCH_NONE))
+		if (partial &&
+		    (t->kind != TOK_KEYWORD ||
+		        cli_tok_match(t, w->w[w->n - 1]) == MATCH_NONE))
 			continue;
 		cli_tok_label(t, label, sizeof(label));
 		help_add(&items, &nitems, label, t->help);
@@ -365,7 +364,8 @@ cli_match_complete(const struct cli_mode *mode, const struct cli_words *w,
 	int nitems = 0, bad = 0;
 	int upto = w->trailing_space ? w->n : w->n - 1;
 	int k = upto - first;
-	const char *prefix = w->trailing_space || w->n == 0 ? "" : w->w[w->n - 1];
+	const char *prefix =
+	    w->trailing_space || w->n == 0 ? "" : w->w[w->n - 1];
 
 	collect(mode, is_no, 0, &cs);
 	if (k < 0 || filter(&cs, w, first, upto, &bad) != CM_OK) {
@@ -392,7 +392,8 @@ cli_match_complete(const struct cli_mode *mode, const struct cli_words *w,
 		for (int i = 1; i < nitems; i++) {
 			size_t m = 0;
 
-			while (m < len && items[i].label[m] == items[0].label[m])
+			while (
+			    m < len && items[i].label[m] == items[0].label[m])
 				m++;
 			len = m;
 		}

@@ -14,7 +14,7 @@ struct cli_words {
 	char *w[CLI_MAX_WORDS];
 	size_t off[CLI_MAX_WORDS]; /* column of each word in the line */
 	char *copy;
-	int trailing_space;	   /* line ends in white space */
+	int trailing_space; /* line ends in white space */
 };
 
 /* Split on white space.  Returns -1 when the line has too many words. */
@@ -23,7 +23,7 @@ void cli_words_free(struct cli_words *w);
 
 enum cli_match_status {
 	CM_OK,
-	CM_INVALID,	/* no row accepts word bad_word */
+	CM_INVALID, /* no row accepts word bad_word */
 	CM_INCOMPLETE,
 	CM_AMBIGUOUS,
 };
@@ -52,8 +52,7 @@ void cli_match_help(const struct cli_mode *mode, const struct cli_words *w,
 /* Keyword completions of the last (partial) word; returns the count and
  * writes the candidates one per line to list, their common prefix to
  * common. */
-int cli_match_complete(const struct cli_mode *mode,
-    const struct cli_words *w, int first, int is_no, struct buf *list,
-    struct buf *common);
+int cli_match_complete(const struct cli_mode *mode, const struct cli_words *w,
+    int first, int is_no, struct buf *list, struct buf *common);
 
 #endif

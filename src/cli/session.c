@@ -18,10 +18,10 @@ struct frame {
 struct cli_session {
 	struct cli_env env;
 	struct frame stack[CLI_MAX_DEPTH];
-	int depth;		/* stack[0] is exec mode */
+	int depth; /* stack[0] is exec mode */
 	struct buf out;
-	int interactive;	/* questions can be answered */
-	int tty;		/* a person at a terminal: caret markers */
+	int interactive; /* questions can be answered */
+	int tty; /* a person at a terminal: caret markers */
 	/* A question waiting for its answer. */
 	char *q_prompt;
 	int q_secret;
@@ -56,8 +56,7 @@ cli_has(const struct cli_args *args, const char *name)
 }
 
 unsigned long
-cli_arg_ulong(const struct cli_args *args, const char *name,
-    unsigned long def)
+cli_arg_ulong(const struct cli_args *args, const char *name, unsigned long def)
 {
 	const char *v = cli_arg(args, name);
 
@@ -239,8 +238,9 @@ cli_session_forget(struct cli_session *s, const void *obj)
 	for (int d = 1; d <= s->depth; d++)
 		if (s->stack[d].obj == obj) {
 			s->depth = d - 1;
-			buf_puts(&s->out, "% The object this mode was editing "
-					  "was deleted; mode left\n");
+			buf_puts(&s->out,
+			    "% The object this mode was editing "
+			    "was deleted; mode left\n");
 			return;
 		}
 }
@@ -253,8 +253,8 @@ cli_session_reset(struct cli_session *s)
 }
 
 int
-cli_ask(struct cli_ctx *ctx, const char *prompt, int secret,
-    cli_answer_fn *cb, void *arg)
+cli_ask(struct cli_ctx *ctx, const char *prompt, int secret, cli_answer_fn *cb,
+    void *arg)
 {
 	struct cli_session *s = ctx->sess;
 
@@ -369,8 +369,8 @@ setting_write(const struct cli_cmd *cmd, struct cli_writer *w)
 		break;
 	case CLI_SET_UINT:
 		if (*(const unsigned *)field != (unsigned)cmd->def || w->all)
-			cli_wline(w, "%s %u", cmd->name,
-			    *(const unsigned *)field);
+			cli_wline(
+			    w, "%s %u", cmd->name, *(const unsigned *)field);
 		break;
 	case CLI_SET_ENUM: {
 		int v = *(const int *)field;
@@ -381,8 +381,7 @@ setting_write(const struct cli_cmd *cmd, struct cli_writer *w)
 	}
 	case CLI_SET_STR:
 		if (*(char *const *)field != NULL)
-			cli_wline(w, "%s %s", cmd->name,
-			    *(char *const *)field);
+			cli_wline(w, "%s %s", cmd->name, *(char *const *)field);
 		break;
 	case CLI_SET_NONE:
 		break;
@@ -431,7 +430,8 @@ masked_line(const struct cli_words *w, struct buf *out)
 
 		if (i > 0)
 			buf_putc(out, ' ');
-		if (mask && strlen(w->w[i]) == 1 && strchr("015678", w->w[i][0])) {
+		if (mask && strlen(w->w[i]) == 1 &&
+		    strchr("015678", w->w[i][0])) {
 			buf_puts(out, w->w[i]); /* the encoding digit */
 			continue;
 		}
@@ -452,12 +452,12 @@ report_match_error(struct cli_session *s, const struct cli_words *w,
 	masked_line(w, &line);
 	switch (r->status) {
 	case CM_INCOMPLETE:
-		buf_printf(&s->out, "%% Incomplete command: \"%s\"\n",
-		    buf_str(&line));
+		buf_printf(
+		    &s->out, "%% Incomplete command: \"%s\"\n", buf_str(&line));
 		break;
 	case CM_AMBIGUOUS:
-		buf_printf(&s->out, "%% Ambiguous command:  \"%s\"\n",
-		    buf_str(&line));
+		buf_printf(
+		    &s->out, "%% Ambiguous command:  \"%s\"\n", buf_str(&line));
 		break;
 	case CM_INVALID:
 	default:
@@ -518,8 +518,8 @@ run_row(struct cli_session *s, const struct cli_match_result *r, int is_no)
 	ctx.cmd = r->cmd;
 	ctx.is_no = is_no;
 	if (r->cmd->flags & CLI_DEPRECATED) {
-		cli_out(&ctx, "%% %s", r->cmd->why ? r->cmd->why
-						  : "This command is deprecated");
+		cli_out(&ctx, "%% %s",
+		    r->cmd->why ? r->cmd->why : "This command is deprecated");
 		return CLI_ERR;
 	}
 	if (r->cmd->kind != CLI_SET_NONE)
@@ -544,8 +544,8 @@ has_bad_bytes(const char *line)
 /* Set while a line is being ignored with its indented sub-lines. */
 /* Did the first word match the row's first keyword in full? */
 static int
-first_word_exact(const struct cli_match_result *r, const struct cli_words *w,
-    int first)
+first_word_exact(
+    const struct cli_match_result *r, const struct cli_words *w, int first)
 {
 	return r->compiled != NULL && r->compiled->ntoks > 0 &&
 	    strcasecmp(r->compiled->toks[0].text, w->w[first]) == 0;
@@ -599,8 +599,8 @@ resolve_mode(struct cli_session *s, const struct cli_words *w, int first,
 }
 
 static int
-exec_words(struct cli_session *s, struct cli_words *w, int indent,
-    int *ignored_block)
+exec_words(
+    struct cli_session *s, struct cli_words *w, int indent, int *ignored_block)
 {
 	const struct cli_mode *mode = s->stack[s->depth].mode;
 	struct cli_match_result *r = xcalloc(1, sizeof(*r));
@@ -719,8 +719,8 @@ cli_session_exec(struct cli_session *s, const char *line)
 
 /* Words of the line being helped, and the mode that applies to them. */
 static const struct cli_mode *
-help_mode(struct cli_session *s, const struct cli_words *w, int *first,
-    int *is_no)
+help_mode(
+    struct cli_session *s, const struct cli_words *w, int *first, int *is_no)
 {
 	const struct cli_mode *mode = s->stack[s->depth].mode;
 
@@ -779,9 +779,8 @@ cli_session_complete(struct cli_session *s, const char *partial,
 	n = cli_match_complete(mode, &w, first, is_no, list_out, &common);
 	if (n > 0) {
 		/* Replace the partial last word with the common prefix. */
-		size_t keep = w.trailing_space || w.n == 0
-		    ? strlen(partial)
-		    : w.off[w.n - 1];
+		size_t keep = w.trailing_space || w.n == 0 ? strlen(partial)
+		                                           : w.off[w.n - 1];
 
 		buf_append(line_out, partial, keep);
 		buf_puts(line_out, buf_str(&common));
@@ -806,8 +805,8 @@ flush_output(struct cli_session *s, struct buf *err)
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 
-		buf_printf(err, "%s:%d: %.*s\n", s->src, s->line_no, (int)len,
-		    p);
+		buf_printf(
+		    err, "%s:%d: %.*s\n", s->src, s->line_no, (int)len, p);
 		p += len + (nl != NULL);
 	}
 	buf_reset(&s->out);
@@ -933,8 +932,8 @@ compile_table(struct cli_table *tab, struct buf *err)
 		}
 		if (cmd->kind == CLI_SET_NONE && cmd->handler == NULL &&
 		    !(cmd->flags & CLI_DEPRECATED)) {
-			buf_printf(err, "command \"%s\": no handler\n",
-			    cmd->syntax);
+			buf_printf(
+			    err, "command \"%s\": no handler\n", cmd->syntax);
 			problems++;
 		}
 		if (cmd->kind == CLI_SET_ENUM && cmd->words == NULL) {
@@ -1013,26 +1012,37 @@ builtin_incomplete(struct cli_ctx *ctx, const struct cli_args *args)
 }
 
 static const struct cli_cmd builtin_exec_cmds[] = {
-	{.syntax = "configure terminal",
-	    .help = HELP("Enter configuration mode",
-		"Configure from the terminal"),
-	    .handler = builtin_configure, .flags = CLI_ACTION},
-	{.syntax = "enable",
-	    .help = HELP("Turn on privileged commands"),
-	    .handler = builtin_nop, .flags = CLI_ACTION},
-	{.syntax = "exit", .help = HELP("Exit from the EXEC"),
-	    .handler = builtin_exit, .flags = CLI_ACTION},
+    {.syntax = "configure terminal",
+        .help = HELP("Enter configuration mode", "Configure from the terminal"),
+        .handler = builtin_configure,
+        .flags = CLI_ACTION},
+    {.syntax = "enable",
+        .help = HELP("Turn on privileged commands"),
+        .handler = builtin_nop,
+        .flags = CLI_ACTION},
+    {.syntax = "exit",
+        .help = HELP("Exit from the EXEC"),
+        .handler = builtin_exit,
+        .flags = CLI_ACTION},
 };
 
 static const struct cli_cmd builtin_config_cmds[] = {
-	{.syntax = "exit", .help = HELP("Exit from the current mode"),
-	    .handler = builtin_exit, .flags = CLI_ACTION},
-	{.syntax = "end", .help = HELP("Exit to privileged EXEC mode"),
-	    .handler = builtin_end, .flags = CLI_ACTION},
-	{.syntax = "no", .help = HELP("Negate a command or set its defaults"),
-	    .handler = builtin_incomplete, .flags = CLI_ACTION},
-	{.syntax = "do", .help = HELP("To run exec commands in config mode"),
-	    .handler = builtin_incomplete, .flags = CLI_ACTION},
+    {.syntax = "exit",
+        .help = HELP("Exit from the current mode"),
+        .handler = builtin_exit,
+        .flags = CLI_ACTION},
+    {.syntax = "end",
+        .help = HELP("Exit to privileged EXEC mode"),
+        .handler = builtin_end,
+        .flags = CLI_ACTION},
+    {.syntax = "no",
+        .help = HELP("Negate a command or set its defaults"),
+        .handler = builtin_incomplete,
+        .flags = CLI_ACTION},
+    {.syntax = "do",
+        .help = HELP("To run exec commands in config mode"),
+        .handler = builtin_incomplete,
+        .flags = CLI_ACTION},
 };
 
 struct cli_table cli_builtin_exec = CLI_TABLE(builtin_exec_cmds);
@@ -1049,7 +1059,7 @@ row_compiled(const struct cli_mode *mode, const struct cli_cmd *cmd)
 		if (cmd >= tab->cmds && cmd < tab->cmds + tab->count &&
 		    tab->compiled != NULL)
 			return ((struct cli_compiled *const *)
-				    tab->compiled)[cmd - tab->cmds];
+			            tab->compiled)[cmd - tab->cmds];
 	}
 	return NULL;
 }

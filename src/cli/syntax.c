@@ -12,9 +12,9 @@ enum node_kind { N_TOK, N_SEQ, N_OPT, N_ALT };
 
 struct node {
 	enum node_kind kind;
-	int tok;		/* N_TOK */
+	int tok; /* N_TOK */
 	int nkids;
-	struct node **kids;	/* N_SEQ: items; N_OPT: one SEQ; N_ALT: SEQs */
+	struct node **kids; /* N_SEQ: items; N_OPT: one SEQ; N_ALT: SEQs */
 };
 
 struct parser {
@@ -83,8 +83,8 @@ skip_spaces(struct parser *ps)
 static int
 is_delim(char ch)
 {
-	return ch == '\0' || ch == ' ' || ch == '[' || ch == ']' ||
-	    ch == '<' || ch == '>' || ch == '|';
+	return ch == '\0' || ch == ' ' || ch == '[' || ch == ']' || ch == '<' ||
+	    ch == '>' || ch == '|';
 }
 
 /* Read "$name" after a token or group; returns malloc'ed name or NULL. */
@@ -254,8 +254,8 @@ parse_seq(struct parser *ps, int depth)
 			}
 			bind = parse_bind(ps);
 			if (bind != NULL) {
-				bind_group(ps, ch == '[' ? group->kids[0]->kids[0]
-							 : group,
+				bind_group(ps,
+				    ch == '[' ? group->kids[0]->kids[0] : group,
 				    bind);
 				free(bind);
 			}
@@ -354,8 +354,7 @@ count_help(const char *const *help)
 }
 
 struct cli_compiled *
-cli_syntax_compile(const char *syntax, const char *const *help,
-    struct buf *err)
+cli_syntax_compile(const char *syntax, const char *const *help, struct buf *err)
 {
 	struct parser ps = {syntax, 0, NULL, help, count_help(help), err, 0};
 	struct pathset paths = {0, NULL};
@@ -366,8 +365,9 @@ cli_syntax_compile(const char *syntax, const char *const *help,
 	if (!ps.failed && syntax[ps.pos] != '\0')
 		parse_fail(&ps, "unexpected character");
 	if (!ps.failed && ps.nhelp != ps.c->ntoks) {
-		buf_printf(err, "syntax \"%s\": %d tokens but %d help strings\n",
-		    syntax, ps.c->ntoks, ps.nhelp);
+		buf_printf(err,
+		    "syntax \"%s\": %d tokens but %d help strings\n", syntax,
+		    ps.c->ntoks, ps.nhelp);
 		ps.failed = 1;
 	}
 	if (!ps.failed && expand(root, &paths) != 0) {
@@ -478,7 +478,7 @@ cli_tok_match(const struct cli_tok *t, const char *word)
 		return all_chars(word, is_name_char) ? MATCH_VAR : MATCH_NONE;
 	case TOK_IPV4:
 		return inet_pton(AF_INET, word, &a) == 1 ? MATCH_TYPED
-							 : MATCH_NONE;
+		                                         : MATCH_NONE;
 	case TOK_MAC:
 		return is_mac(word) ? MATCH_TYPED : MATCH_NONE;
 	case TOK_RANGE: {
@@ -495,7 +495,7 @@ cli_tok_match(const struct cli_tok *t, const char *word)
 		return all_chars(word, isxdigit) ? MATCH_VAR : MATCH_NONE;
 	case TOK_URL:
 		return strchr(word, ':') != NULL && word[0] != ':' ? MATCH_VAR
-								  : MATCH_NONE;
+		                                                   : MATCH_NONE;
 	}
 	return MATCH_NONE;
 }

@@ -8,7 +8,7 @@
 
 #include "cli/cli.h"
 
-#define CLI_MAX_PATH 32	  /* tokens on one path */
+#define CLI_MAX_PATH 32 /* tokens on one path */
 #define CLI_MAX_PATHS 256 /* paths per command */
 
 enum cli_tok_kind {
@@ -27,17 +27,17 @@ enum cli_tok_kind {
 /* How well a word matches a token; higher wins. */
 enum cli_match {
 	MATCH_NONE = 0,
-	MATCH_ANY = 1,	   /* WORD, LINE */
-	MATCH_VAR = 2,	   /* NAME, DIGITS, HEX, URL */
-	MATCH_TYPED = 3,   /* IPV4, MAC, RANGE */
+	MATCH_ANY = 1, /* WORD, LINE */
+	MATCH_VAR = 2, /* NAME, DIGITS, HEX, URL */
+	MATCH_TYPED = 3, /* IPV4, MAC, RANGE */
 	MATCH_PARTIAL = 4, /* keyword by unique prefix */
-	MATCH_EXACT = 5,   /* keyword, whole word */
+	MATCH_EXACT = 5, /* keyword, whole word */
 };
 
 struct cli_tok {
 	enum cli_tok_kind kind;
-	char *text;	 /* keyword, or placeholder as written */
-	char *bind;	 /* argument name, or NULL */
+	char *text; /* keyword, or placeholder as written */
+	char *bind; /* argument name, or NULL */
 	unsigned long lo, hi;
 	const char *help;
 };
@@ -56,8 +56,8 @@ struct cli_compiled {
 };
 
 /* Compile; on error returns NULL and writes a reason to err. */
-struct cli_compiled *cli_syntax_compile(const char *syntax,
-    const char *const *help, struct buf *err);
+struct cli_compiled *cli_syntax_compile(
+    const char *syntax, const char *const *help, struct buf *err);
 void cli_syntax_free(struct cli_compiled *c);
 
 enum cli_match cli_tok_match(const struct cli_tok *t, const char *word);

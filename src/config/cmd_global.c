@@ -68,9 +68,11 @@ hostname_run(struct cli_ctx *ctx, const struct cli_args *args)
 {
 	const char *name = cli_arg(args, "name");
 
-	if (!ctx->is_no && (strlen(name) > 63 || !isalpha((unsigned char)name[0]))) {
-		cli_out(ctx, "%% Invalid hostname: start with a letter, at most "
-			     "63 characters");
+	if (!ctx->is_no &&
+	    (strlen(name) > 63 || !isalpha((unsigned char)name[0]))) {
+		cli_out(ctx,
+		    "%% Invalid hostname: start with a letter, at most "
+		    "63 characters");
 		return CLI_ERR;
 	}
 	conf_set_str(&ctx->cfg->hostname, ctx->is_no ? NULL : name);
@@ -106,7 +108,8 @@ key_apply(struct cli_ctx *ctx, struct keyop *op)
 	char *old = cfg->master_key;
 
 	if (strlen(op->newkey) < MASTER_KEY_MIN) {
-		cli_out(ctx, "%% Key length less than %d chars", MASTER_KEY_MIN);
+		cli_out(
+		    ctx, "%% Key length less than %d chars", MASTER_KEY_MIN);
 		keyop_free(op);
 		return CLI_ERR;
 	}
@@ -127,8 +130,9 @@ key_apply(struct cli_ctx *ctx, struct keyop *op)
 	secret_free(old);
 	keyop_free(op);
 	if (!cfg->password_encryption_aes)
-		cli_out(ctx, "%% Master key set; enable type 6 with "
-			     "\"password encryption aes\"");
+		cli_out(ctx,
+		    "%% Master key set; enable type 6 with "
+		    "\"password encryption aes\"");
 	config_changed(cfg, "master-key");
 	return CLI_OK;
 }
@@ -141,7 +145,8 @@ key_confirm_cb(struct cli_ctx *ctx, const char *answer, void *arg)
 	struct keyop *op = arg;
 
 	if (answer == NULL || strcmp(answer, op->newkey) != 0) {
-		cli_out(ctx, "%% Keys do not match; the master key is unchanged");
+		cli_out(
+		    ctx, "%% Keys do not match; the master key is unchanged");
 		keyop_free(op);
 		return CLI_ERR;
 	}
@@ -159,7 +164,8 @@ key_new_cb(struct cli_ctx *ctx, const char *answer, void *arg)
 		return CLI_ERR;
 	}
 	if (strlen(answer) < MASTER_KEY_MIN) {
-		cli_out(ctx, "%% Key length less than %d chars", MASTER_KEY_MIN);
+		cli_out(
+		    ctx, "%% Key length less than %d chars", MASTER_KEY_MIN);
 		keyop_free(op);
 		return CLI_ERR;
 	}
@@ -199,8 +205,8 @@ key_delete_cb(struct cli_ctx *ctx, const char *answer, void *arg)
 	char *old;
 
 	(void)arg;
-	if (answer == NULL || (strcasecmp(answer, "yes") != 0 &&
-				  strcasecmp(answer, "y") != 0)) {
+	if (answer == NULL ||
+	    (strcasecmp(answer, "yes") != 0 && strcasecmp(answer, "y") != 0)) {
 		cli_out(ctx, "%% Master key not deleted");
 		return CLI_ERR;
 	}
@@ -250,7 +256,7 @@ username_find(struct config *cfg, const char *name)
 {
 	struct username *u;
 
-	TAILQ_FOREACH(u, &cfg->usernames, entry)
+	TAILQ_FOREACH (u, &cfg->usernames, entry)
 		if (strcmp(u->name, name) == 0)
 			return u;
 	return NULL;
@@ -284,7 +290,7 @@ username_run(struct cli_ctx *ctx, const struct cli_args *args)
 		int type = atoi(cli_arg(args, "stype"));
 		int ok = type == 5 ? passwd5_verify(hash, "") >= 0
 		    : type == 8    ? passwd8_verify(hash, "") >= 0
-				   : passwd9_verify(hash, "") >= 0;
+		                   : passwd9_verify(hash, "") >= 0;
 
 		if (!ok) {
 			cli_out(ctx, "%% Invalid type %d secret", type);
@@ -297,7 +303,7 @@ username_run(struct cli_ctx *ctx, const struct cli_args *args)
 		return CLI_OK;
 	}
 	if (secret_set(ctx, &u->password, cli_arg(args, "type"),
-		cli_arg(args, "pw"), POLICY_NONE) != CLI_OK)
+	        cli_arg(args, "pw"), POLICY_NONE) != CLI_OK)
 		return CLI_ERR;
 	conf_set_str(&u->secret_hash, NULL);
 	return CLI_OK;
@@ -308,7 +314,7 @@ username_write(struct cli_writer *w)
 {
 	struct username *u;
 
-	TAILQ_FOREACH(u, &w->cfg->usernames, entry) {
+	TAILQ_FOREACH (u, &w->cfg->usernames, entry) {
 		struct buf line = BUF_INIT;
 
 		buf_printf(&line, "username %s", u->name);
@@ -333,8 +339,8 @@ username_write(struct cli_writer *w)
 static int
 http_addr_run(struct cli_ctx *ctx, const struct cli_args *args)
 {
-	conf_set_str(&ctx->cfg->http.address,
-	    ctx->is_no ? NULL : cli_arg(args, "addr"));
+	conf_set_str(
+	    &ctx->cfg->http.address, ctx->is_no ? NULL : cli_arg(args, "addr"));
 	return CLI_OK;
 }
 
@@ -362,8 +368,8 @@ http_write(struct cli_writer *w)
 	if (h->secure_port != 443)
 		cli_wline(w, "ip http secure-port %u", h->secure_port);
 	if (h->secure_trustpoint != NULL)
-		cli_wline(w, "ip http secure-trustpoint %s",
-		    h->secure_trustpoint);
+		cli_wline(
+		    w, "ip http secure-trustpoint %s", h->secure_trustpoint);
 	if (h->server || h->secure_server)
 		conf_write_bang(w);
 }
@@ -416,7 +422,7 @@ tftp_server_run(struct cli_ctx *ctx, const struct cli_args *args)
 	const char *alias = cli_arg(args, "alias");
 	struct tftp_file *f;
 
-	TAILQ_FOREACH(f, &cfg->tftp_files, entry)
+	TAILQ_FOREACH (f, &cfg->tftp_files, entry)
 		if (strcmp(f->url, url) == 0)
 			break;
 	if (ctx->is_no) {
@@ -448,10 +454,10 @@ tftp_server_write(struct cli_writer *w)
 {
 	struct tftp_file *f;
 
-	TAILQ_FOREACH(f, &w->cfg->tftp_files, entry) {
+	TAILQ_FOREACH (f, &w->cfg->tftp_files, entry) {
 		if (f->alias != NULL)
-			cli_wline(w, "tftp-server %s alias %s", f->url,
-			    f->alias);
+			cli_wline(
+			    w, "tftp-server %s alias %s", f->url, f->alias);
 		else
 			cli_wline(w, "tftp-server %s", f->url);
 	}
@@ -526,92 +532,109 @@ show_password_encryption(struct cli_ctx *ctx, const struct cli_args *args)
 #define SHOW_HELP "Show running system information"
 
 static const struct cli_cmd global_head_cmds[] = {
-	{.syntax = "hostname WORD$name",
-	    .help = HELP("Set system's network name", "This system's name"),
-	    .handler = hostname_run, .write = hostname_write, .flags = CLI_NO,
-	    .no_words = 1},
-	CLI_BOOL("password encryption aes",
-	    HELP("Password settings", "Password encryption",
-		"Encrypt stored passwords with AES (type 6)"),
-	    struct config, password_encryption_aes),
-	{.syntax = "key config-key password-encrypt [WORD$newkey]",
-	    .help = HELP("Key management", "Set a private configuration key",
-		"The master key for type 6 password encryption",
-		"The key (at least 8 characters); prompted when omitted"),
-	    .handler = key_run, .flags = CLI_NO | CLI_ACTION | CLI_SECRET},
+    {.syntax = "hostname WORD$name",
+        .help = HELP("Set system's network name", "This system's name"),
+        .handler = hostname_run,
+        .write = hostname_write,
+        .flags = CLI_NO,
+        .no_words = 1},
+    CLI_BOOL("password encryption aes",
+        HELP("Password settings", "Password encryption",
+            "Encrypt stored passwords with AES (type 6)"),
+        struct config, password_encryption_aes),
+    {.syntax = "key config-key password-encrypt [WORD$newkey]",
+        .help = HELP("Key management", "Set a private configuration key",
+            "The master key for type 6 password encryption",
+            "The key (at least 8 characters); prompted when omitted"),
+        .handler = key_run,
+        .flags = CLI_NO | CLI_ACTION | CLI_SECRET},
 };
 
 static const struct cli_cmd global_tail_cmds[] = {
-	{.syntax = "username WORD$name [privilege (0-15)$priv] password "
-		   "[<0|7>$type] WORD$pw",
-	    .help = HELP("Establish User Name Authentication", "User name",
-		"Set user privilege level", "User privilege level",
-		"Specify the password for the user",
-		"Specifies an UNENCRYPTED password will follow",
-		"Specifies a HIDDEN (type 7) password will follow",
-		"The password"),
-	    .handler = username_run, .write = username_write,
-	    .flags = CLI_NO | CLI_SECRET, .no_words = 2},
-	{.syntax = "username WORD$name [privilege (0-15)$priv] secret "
-		   "<5|8|9>$stype WORD$hash",
-	    .help = HELP("Establish User Name Authentication", "User name",
-		"Set user privilege level", "User privilege level",
-		"Specify the secret for the user",
-		"Specifies an MD5-crypt HASHED secret will follow",
-		"Specifies a PBKDF2 HASHED secret will follow",
-		"Specifies a SCRYPT HASHED secret will follow",
-		"The hashed secret"),
-	    .handler = username_run},
-	{.syntax = "ip http <server|secure-server>",
-	    .help = HELP("Global IP configuration subcommands",
-		"HTTP server configuration", "Enable the HTTP server (SCEP)",
-		"Enable the HTTPS server"),
-	    .handler = http_bool_run, .write = http_write, .flags = CLI_NO},
-	{.syntax = "ip http <port|secure-port> (1-65535)$port",
-	    .help = HELP("Global IP configuration subcommands",
-		"HTTP server configuration", "HTTP server port",
-		"HTTPS server port", "Port number"),
-	    .handler = http_port_run, .flags = CLI_NO, .no_words = 3},
-	{.syntax = "ip http source-address A.B.C.D$addr",
-	    .help = HELP("Global IP configuration subcommands",
-		"HTTP server configuration",
-		"Address the HTTP and HTTPS servers listen on (extension)",
-		"IPv4 address"),
-	    .handler = http_addr_run, .flags = CLI_NO, .no_words = 3},
-	{.syntax = "ip http secure-trustpoint NAME$tp",
-	    .help = HELP("Global IP configuration subcommands",
-		"HTTP server configuration",
-		"Trustpoint of the HTTPS server certificate",
-		"Trustpoint label"),
-	    .handler = http_secure_tp_run, .flags = CLI_NO, .no_words = 3},
-	{.syntax = "tftp-server URL$url [alias WORD$alias]",
-	    .help = HELP("Provide TFTP service for netload requests",
-		"File to serve (flash:FILE, slot0:FILE, nvram:FILE)",
-		"Name the file is served as", "Served file name"),
-	    .handler = tftp_server_run, .write = tftp_server_write,
-	    .flags = CLI_NO},
+    {.syntax = "username WORD$name [privilege (0-15)$priv] password "
+               "[<0|7>$type] WORD$pw",
+        .help = HELP("Establish User Name Authentication", "User name",
+            "Set user privilege level", "User privilege level",
+            "Specify the password for the user",
+            "Specifies an UNENCRYPTED password will follow",
+            "Specifies a HIDDEN (type 7) password will follow", "The password"),
+        .handler = username_run,
+        .write = username_write,
+        .flags = CLI_NO | CLI_SECRET,
+        .no_words = 2},
+    {.syntax = "username WORD$name [privilege (0-15)$priv] secret "
+               "<5|8|9>$stype WORD$hash",
+        .help = HELP("Establish User Name Authentication", "User name",
+            "Set user privilege level", "User privilege level",
+            "Specify the secret for the user",
+            "Specifies an MD5-crypt HASHED secret will follow",
+            "Specifies a PBKDF2 HASHED secret will follow",
+            "Specifies a SCRYPT HASHED secret will follow",
+            "The hashed secret"),
+        .handler = username_run},
+    {.syntax = "ip http <server|secure-server>",
+        .help = HELP("Global IP configuration subcommands",
+            "HTTP server configuration", "Enable the HTTP server (SCEP)",
+            "Enable the HTTPS server"),
+        .handler = http_bool_run,
+        .write = http_write,
+        .flags = CLI_NO},
+    {.syntax = "ip http <port|secure-port> (1-65535)$port",
+        .help = HELP("Global IP configuration subcommands",
+            "HTTP server configuration", "HTTP server port",
+            "HTTPS server port", "Port number"),
+        .handler = http_port_run,
+        .flags = CLI_NO,
+        .no_words = 3},
+    {.syntax = "ip http source-address A.B.C.D$addr",
+        .help = HELP("Global IP configuration subcommands",
+            "HTTP server configuration",
+            "Address the HTTP and HTTPS servers listen on (extension)",
+            "IPv4 address"),
+        .handler = http_addr_run,
+        .flags = CLI_NO,
+        .no_words = 3},
+    {.syntax = "ip http secure-trustpoint NAME$tp",
+        .help = HELP("Global IP configuration subcommands",
+            "HTTP server configuration",
+            "Trustpoint of the HTTPS server certificate", "Trustpoint label"),
+        .handler = http_secure_tp_run,
+        .flags = CLI_NO,
+        .no_words = 3},
+    {.syntax = "tftp-server URL$url [alias WORD$alias]",
+        .help = HELP("Provide TFTP service for netload requests",
+            "File to serve (flash:FILE, slot0:FILE, nvram:FILE)",
+            "Name the file is served as", "Served file name"),
+        .handler = tftp_server_run,
+        .write = tftp_server_write,
+        .flags = CLI_NO},
 };
 
 static const struct cli_cmd global_exec_cmds[] = {
-	{.syntax = "show running-config [all]",
-	    .help = HELP(SHOW_HELP, "Current operating configuration",
-		"Configuration with defaults"),
-	    .handler = show_run, .flags = CLI_ACTION},
-	{.syntax = "show startup-config",
-	    .help = HELP(SHOW_HELP, "Contents of the startup configuration"),
-	    .handler = show_startup, .flags = CLI_ACTION},
-	{.syntax = "show password-encryption",
-	    .help = HELP(SHOW_HELP, "Type 6 password encryption status"),
-	    .handler = show_password_encryption, .flags = CLI_ACTION},
-	{.syntax = "write [memory]",
-	    .help = HELP("Write running configuration to memory",
-		"Write to the startup configuration"),
-	    .handler = write_memory, .flags = CLI_ACTION},
-	{.syntax = "copy running-config startup-config",
-	    .help = HELP("Copy from one file to another",
-		"Copy from the current system configuration",
-		"Copy to the startup configuration"),
-	    .handler = write_memory, .flags = CLI_ACTION},
+    {.syntax = "show running-config [all]",
+        .help = HELP(SHOW_HELP, "Current operating configuration",
+            "Configuration with defaults"),
+        .handler = show_run,
+        .flags = CLI_ACTION},
+    {.syntax = "show startup-config",
+        .help = HELP(SHOW_HELP, "Contents of the startup configuration"),
+        .handler = show_startup,
+        .flags = CLI_ACTION},
+    {.syntax = "show password-encryption",
+        .help = HELP(SHOW_HELP, "Type 6 password encryption status"),
+        .handler = show_password_encryption,
+        .flags = CLI_ACTION},
+    {.syntax = "write [memory]",
+        .help = HELP("Write running configuration to memory",
+            "Write to the startup configuration"),
+        .handler = write_memory,
+        .flags = CLI_ACTION},
+    {.syntax = "copy running-config startup-config",
+        .help = HELP("Copy from one file to another",
+            "Copy from the current system configuration",
+            "Copy to the startup configuration"),
+        .handler = write_memory,
+        .flags = CLI_ACTION},
 };
 
 struct cli_table global_cfg_head = CLI_TABLE(global_head_cmds);

@@ -105,9 +105,9 @@ trustpoint_lookup(struct config *cfg, const char *name)
 
 	if (name == NULL)
 		return NULL;
-	TAILQ_FOREACH(tp, &cfg->trustpoints, entry)
-	if (strcmp(tp->name, name) == 0)
-		return tp;
+	TAILQ_FOREACH (tp, &cfg->trustpoints, entry)
+		if (strcmp(tp->name, name) == 0)
+			return tp;
 	return NULL;
 }
 
@@ -126,9 +126,9 @@ pki_server_find(struct config *cfg, const char *label)
 
 	if (label == NULL)
 		return NULL;
-	TAILQ_FOREACH(s, &cfg->pki_servers, entry)
-	if (strcmp(s->label, label) == 0)
-		return s;
+	TAILQ_FOREACH (s, &cfg->pki_servers, entry)
+		if (strcmp(s->label, label) == 0)
+			return s;
 	return NULL;
 }
 
@@ -228,8 +228,7 @@ servers_write(struct cli_writer *w)
 {
 	struct pki_server *s;
 
-	TAILQ_FOREACH(s, &w->cfg->pki_servers, entry)
-	{
+	TAILQ_FOREACH (s, &w->cfg->pki_servers, entry) {
 		cli_wline(w, "crypto pki server %s", s->label);
 		w->indent++;
 		cli_write_mode(w, &mode_pki_server, s);
@@ -306,8 +305,7 @@ trustpoints_write(struct cli_writer *w)
 {
 	struct trustpoint *tp;
 
-	TAILQ_FOREACH(tp, &w->cfg->trustpoints, entry)
-	{
+	TAILQ_FOREACH (tp, &w->cfg->trustpoints, entry) {
 		if (!tp->declared)
 			continue;
 		cli_wline(w, "crypto pki trustpoint %s", tp->name);
@@ -503,8 +501,7 @@ chains_write(struct cli_writer *w)
 	int any = 0;
 
 	for (int pass = 0; pass < 2; pass++)
-		TAILQ_FOREACH(tp, &w->cfg->trustpoints, entry)
-		{
+		TAILQ_FOREACH (tp, &w->cfg->trustpoints, entry) {
 			if (!tp->has_chain || tp->declared != (pass == 0))
 				continue;
 			chain_write_one(w, tp);
@@ -520,10 +517,10 @@ chain_find(
 {
 	struct chain_cert *c;
 
-	TAILQ_FOREACH(c, &tp->chain, entry)
-	if (strcasecmp(c->serial, serial) == 0 && c->is_ca == is_ca &&
-	    c->self_signed == self_signed)
-		return c;
+	TAILQ_FOREACH (c, &tp->chain, entry)
+		if (strcasecmp(c->serial, serial) == 0 && c->is_ca == is_ca &&
+		    c->self_signed == self_signed)
+			return c;
 	return NULL;
 }
 
@@ -619,8 +616,7 @@ certificates_write(struct cli_writer *w)
 	const struct trustpoint *tp = w->obj;
 	const struct chain_cert *c;
 
-	TAILQ_FOREACH(c, &tp->chain, entry)
-	{
+	TAILQ_FOREACH (c, &tp->chain, entry) {
 		cli_wline(w, "certificate %s%s",
 		    cert_kind_word(c->is_ca, c->self_signed), c->serial);
 		w->indent++;
@@ -944,12 +940,10 @@ shown_before(struct config *cfg, const struct trustpoint *tp0,
 	const struct trustpoint *tp;
 	const struct chain_cert *c;
 
-	TAILQ_FOREACH(tp, &cfg->trustpoints, entry)
-	{
+	TAILQ_FOREACH (tp, &cfg->trustpoints, entry) {
 		if (only != NULL && strcmp(tp->name, only) != 0)
 			continue;
-		TAILQ_FOREACH(c, &tp->chain, entry)
-		{
+		TAILQ_FOREACH (c, &tp->chain, entry) {
 			if (c == c0)
 				return 0;
 			if (same_der(c, c0))
@@ -1000,15 +994,14 @@ show_one_cert(struct cli_ctx *ctx, const struct chain_cert *c)
 	pki_fingerprint_ios(c->der, c->der_len, "SHA1", &line);
 	cli_out(ctx, "  Fingerprint SHA1: %s", buf_str(&line));
 	buf_reset(&line);
-	TAILQ_FOREACH(tp, &ctx->cfg->trustpoints, entry)
-	{
+	TAILQ_FOREACH (tp, &ctx->cfg->trustpoints, entry) {
 		const struct chain_cert *o;
 
-		TAILQ_FOREACH(o, &tp->chain, entry)
-		if (same_der(o, c)) {
-			buf_printf(&line, " %s", tp->name);
-			break;
-		}
+		TAILQ_FOREACH (o, &tp->chain, entry)
+			if (same_der(o, c)) {
+				buf_printf(&line, " %s", tp->name);
+				break;
+			}
 	}
 	cli_out(ctx, "  Associated Trustpoints:%s", buf_str(&line));
 	cli_out(ctx, "%s", "");
@@ -1032,13 +1025,12 @@ show_certificates(struct cli_ctx *ctx, const struct cli_args *args)
 		cli_out(ctx, "%% Trustpoint %s is not configured", only);
 		return CLI_ERR;
 	}
-	TAILQ_FOREACH(tp, &ctx->cfg->trustpoints, entry)
-	{
+	TAILQ_FOREACH (tp, &ctx->cfg->trustpoints, entry) {
 		if (only != NULL && strcmp(tp->name, only) != 0)
 			continue;
-		TAILQ_FOREACH(c, &tp->chain, entry)
-		if (!shown_before(ctx->cfg, tp, c, only))
-			show_one_cert(ctx, c);
+		TAILQ_FOREACH (c, &tp->chain, entry)
+			if (!shown_before(ctx->cfg, tp, c, only))
+				show_one_cert(ctx, c);
 	}
 	return CLI_OK;
 }
@@ -1049,8 +1041,7 @@ show_trustpoints(struct cli_ctx *ctx, const struct cli_args *args)
 	struct trustpoint *tp;
 
 	(void)args;
-	TAILQ_FOREACH(tp, &ctx->cfg->trustpoints, entry)
-	{
+	TAILQ_FOREACH (tp, &ctx->cfg->trustpoints, entry) {
 		struct buf line = BUF_INIT;
 		const struct chain_cert *c;
 		int ca = 0, other = 0;
@@ -1076,8 +1067,7 @@ show_trustpoints(struct cli_ctx *ctx, const struct cli_args *args)
 			cli_out(ctx, "    RSA key pair: %s", tp->rsakeypair);
 		if (tp->subject_name != NULL)
 			cli_out(ctx, "    Subject name: %s", tp->subject_name);
-		TAILQ_FOREACH(c, &tp->chain, entry)
-		{
+		TAILQ_FOREACH (c, &tp->chain, entry) {
 			if (c->is_ca)
 				ca++;
 			else

@@ -312,9 +312,9 @@ ctl_server_find(struct ctl_client *ctl, int role, const char *ip)
 {
 	struct ctl_server *s;
 
-	TAILQ_FOREACH(s, &ctl->servers, entry)
-	if (s->role == role && strcmp(s->ip, ip) == 0)
-		return s;
+	TAILQ_FOREACH (s, &ctl->servers, entry)
+		if (s->role == role && strcmp(s->ip, ip) == 0)
+			return s;
 	return NULL;
 }
 
@@ -323,9 +323,9 @@ ctl_remote_find(struct ctl_client *ctl, const char *ip)
 {
 	struct ctl_remote *r;
 
-	TAILQ_FOREACH(r, &ctl->remotes, entry)
-	if (strcmp(r->ip, ip) == 0)
-		return r;
+	TAILQ_FOREACH (r, &ctl->remotes, entry)
+		if (strcmp(r->ip, ip) == 0)
+			return r;
 	return NULL;
 }
 
@@ -383,9 +383,9 @@ servers_write(struct cli_writer *w)
 	const struct ctl_client *ctl = w->obj;
 	const struct ctl_server *s;
 
-	TAILQ_FOREACH(s, &ctl->servers, entry)
-	cli_wline(w, "server %s %s trustpoint %s", ctl_role_words[s->role],
-	    s->ip, s->trustpoint);
+	TAILQ_FOREACH (s, &ctl->servers, entry)
+		cli_wline(w, "server %s %s trustpoint %s",
+		    ctl_role_words[s->role], s->ip, s->trustpoint);
 }
 
 /* server cme IP username U password {0|1} P: another CME router. */
@@ -430,8 +430,7 @@ remotes_write(struct cli_writer *w)
 	const struct ctl_client *ctl = w->obj;
 	struct ctl_remote *r;
 
-	TAILQ_FOREACH(r, &ctl->remotes, entry)
-	{
+	TAILQ_FOREACH (r, &ctl->remotes, entry) {
 		struct buf line = BUF_INIT;
 
 		buf_printf(&line, "server cme %s username %s password ", r->ip,
@@ -450,9 +449,9 @@ import_run(struct cli_ctx *ctx, const struct cli_args *args)
 	unsigned tag = (unsigned)cli_arg_ulong(args, "tag", 0);
 	struct ctl_import *im;
 
-	TAILQ_FOREACH(im, &ctl->imports, entry)
-	if (im->tag == tag)
-		break;
+	TAILQ_FOREACH (im, &ctl->imports, entry)
+		if (im->tag == tag)
+			break;
 	if (ctx->is_no) {
 		if (im == NULL) {
 			cli_out(ctx, "%% No imported certificate %u", tag);
@@ -478,9 +477,9 @@ imports_write(struct cli_writer *w)
 	const struct ctl_client *ctl = w->obj;
 	const struct ctl_import *im;
 
-	TAILQ_FOREACH(im, &ctl->imports, entry)
-	cli_wline(w, "import certificate %u %s %s", im->tag, im->description,
-	    im->url);
+	TAILQ_FOREACH (im, &ctl->imports, entry)
+		cli_wline(w, "import certificate %u %s %s", im->tag,
+		    im->description, im->url);
 }
 
 static int
@@ -521,17 +520,17 @@ show_ctl_client(struct cli_ctx *ctx, const struct cli_args *args)
 	    ctl->sast2_tp ? ctl->sast2_tp : "");
 	cli_out(ctx, "        List of Trusted Servers in the CTL");
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		TAILQ_FOREACH(s, &ctl->servers, entry)
-		if (s->role == order[i])
-			cli_out(ctx, "                %-7s %-15s %s",
-			    label[s->role], s->ip, s->trustpoint);
+		TAILQ_FOREACH (s, &ctl->servers, entry)
+			if (s->role == order[i])
+				cli_out(ctx, "                %-7s %-15s %s",
+				    label[s->role], s->ip, s->trustpoint);
 		if (order[i] != CTL_ROLE_CME)
 			continue;
-		TAILQ_FOREACH(r, &ctl->remotes, entry)
-		cli_out(ctx,
-		    "                %-7s %-15s (CTL provider, "
-		    "user %s)",
-		    "CME", r->ip, r->username);
+		TAILQ_FOREACH (r, &ctl->remotes, entry)
+			cli_out(ctx,
+			    "                %-7s %-15s (CTL provider, "
+			    "user %s)",
+			    "CME", r->ip, r->username);
 	}
 	return CLI_OK;
 }
@@ -771,8 +770,7 @@ auth_string_run(struct cli_ctx *ctx, const struct cli_args *args)
 			return CLI_ERR;
 		n = 1;
 	} else {
-		TAILQ_FOREACH(e, &ctx->cfg->ephones, entry)
-		{
+		TAILQ_FOREACH (e, &ctx->cfg->ephones, entry) {
 			if (auth_string_apply(ctx, e, generate, digits) !=
 			    CLI_OK)
 				return CLI_ERR;
@@ -822,8 +820,7 @@ show_capf_auth_strings(struct cli_ctx *ctx, const struct cli_args *args)
 	cli_out(ctx, "Authentication Strings for configured Ephones");
 	cli_out(ctx, "%-16s%s", "Mac-Addr", "Auth-String");
 	cli_out(ctx, "%-16s%s", "--------", "-----------");
-	TAILQ_FOREACH(e, &ctx->cfg->ephones, entry)
-	{
+	TAILQ_FOREACH (e, &ctx->cfg->ephones, entry) {
 		char mac[sizeof(e->mac)];
 		size_t i;
 

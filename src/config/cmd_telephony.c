@@ -12,7 +12,7 @@
 const char *const dsm_words[] = {"authenticated", "none", "encrypted", NULL};
 static const char *const ssm_words[] = {"non-secure", "secure", NULL};
 static const char *const xfer_words[] = {
-	"blind", "full-blind", "full-consult", "local-consult", NULL};
+    "blind", "full-blind", "full-consult", "local-consult", NULL};
 
 #define TEL struct telephony_conf
 
@@ -133,7 +133,8 @@ telephony_leave(struct cli_ctx *ctx)
 static int
 set_tp_ref(struct cli_ctx *ctx, char **field, const char *tp)
 {
-	if (!ctx->is_no && !ctx->is_loading && trustpoint_find(ctx->cfg, tp) == NULL &&
+	if (!ctx->is_no && !ctx->is_loading &&
+	    trustpoint_find(ctx->cfg, tp) == NULL &&
 	    pki_server_find(ctx->cfg, tp) == NULL) {
 		cli_out(ctx, "%% Trustpoint %s is not configured", tp);
 		return CLI_ERR;
@@ -223,12 +224,13 @@ load_cfg_run(struct cli_ctx *ctx, const struct cli_args *args)
 	const char *alias = cli_arg(args, "alias");
 	struct load_cfg_file *l;
 
-	TAILQ_FOREACH(l, &t->load_cfg_files, entry)
+	TAILQ_FOREACH (l, &t->load_cfg_files, entry)
 		if (strcmp(l->alias, alias) == 0)
 			break;
 	if (ctx->is_no) {
 		if (l == NULL) {
-			cli_out(ctx, "%% No load-cfg-file with alias %s", alias);
+			cli_out(
+			    ctx, "%% No load-cfg-file with alias %s", alias);
 			return CLI_ERR;
 		}
 		TAILQ_REMOVE(&t->load_cfg_files, l, entry);
@@ -239,8 +241,9 @@ load_cfg_run(struct cli_ctx *ctx, const struct cli_args *args)
 		return CLI_OK;
 	}
 	if (cli_has(args, "create") && !cli_has(args, "sign")) {
-		cli_out(ctx, "%% \"create\" needs \"sign\": it creates the "
-			     "signed file");
+		cli_out(ctx,
+		    "%% \"create\" needs \"sign\": it creates the "
+		    "signed file");
 		return CLI_ERR;
 	}
 	if (l == NULL) {
@@ -251,9 +254,8 @@ load_cfg_run(struct cli_ctx *ctx, const struct cli_args *args)
 	conf_set_str(&l->url, url);
 	l->sign = cli_has(args, "sign");
 	/* "create" is an action: it is not kept in the running-config. */
-	config_changed(ctx->cfg, cli_has(args, "create")
-		? "load-cfg-file create"
-		: "load-cfg-file");
+	config_changed(ctx->cfg,
+	    cli_has(args, "create") ? "load-cfg-file create" : "load-cfg-file");
 	return CLI_OK;
 }
 
@@ -263,7 +265,7 @@ load_cfg_write(struct cli_writer *w)
 	const struct telephony_conf *t = w->obj;
 	const struct load_cfg_file *l;
 
-	TAILQ_FOREACH(l, &t->load_cfg_files, entry)
+	TAILQ_FOREACH (l, &t->load_cfg_files, entry)
 		cli_wline(w, "load-cfg-file %s alias %s%s", l->url, l->alias,
 		    l->sign ? " sign" : "");
 }
@@ -281,8 +283,7 @@ ip_source_run(struct cli_ctx *ctx, const struct cli_args *args)
 		t->ip_source_port = 2000;
 	} else {
 		conf_set_str(&t->ip_source_addr, cli_arg(args, "addr"));
-		t->ip_source_port =
-		    (unsigned)cli_arg_ulong(args, "port", 2000);
+		t->ip_source_port = (unsigned)cli_arg_ulong(args, "port", 2000);
 		conf_set_str(&t->ip_source_secondary, cli_arg(args, "sec"));
 	}
 	config_changed(ctx->cfg, "ip source-address");
@@ -348,9 +349,8 @@ max_conf_run(struct cli_ctx *ctx, const struct cli_args *args)
 		return CLI_OK;
 	}
 	t->max_conferences = (unsigned)cli_arg_ulong(args, "n", 8);
-	t->conference_gain = cli_has(args, "gain")
-	    ? atoi(cli_arg(args, "db"))
-	    : -6;
+	t->conference_gain =
+	    cli_has(args, "gain") ? atoi(cli_arg(args, "db")) : -6;
 	return CLI_OK;
 }
 
@@ -371,7 +371,7 @@ transfer_pattern_run(struct cli_ctx *ctx, const struct cli_args *args)
 	const char *pat = cli_arg(args, "pattern");
 	struct str_item *it;
 
-	TAILQ_FOREACH(it, &t->transfer_patterns, entry)
+	TAILQ_FOREACH (it, &t->transfer_patterns, entry)
 		if (strcmp(it->s, pat) == 0)
 			break;
 	if (ctx->is_no) {
@@ -403,7 +403,7 @@ transfer_pattern_write(struct cli_writer *w)
 	const struct telephony_conf *t = w->obj;
 	const struct str_item *it;
 
-	TAILQ_FOREACH(it, &t->transfer_patterns, entry)
+	TAILQ_FOREACH (it, &t->transfer_patterns, entry)
 		cli_wline(w, "transfer-pattern %s", it->s);
 }
 
@@ -433,8 +433,8 @@ create_cnf_write(struct cli_writer *w)
 	const struct telephony_conf *t = w->obj;
 
 	if (t->version_stamp != NULL)
-		cli_wline(w, "create cnf-files version-stamp %s",
-		    t->version_stamp);
+		cli_wline(
+		    w, "create cnf-files version-stamp %s", t->version_stamp);
 }
 
 /* ---- password-bearing commands ---- */
@@ -444,9 +444,10 @@ cred_find(struct user_cred_list *l, const char *user, const char *extra)
 {
 	struct user_cred *c;
 
-	TAILQ_FOREACH(c, l, entry)
+	TAILQ_FOREACH (c, l, entry)
 		if (strcmp(c->user, user) == 0 &&
-		    (extra == NULL || (c->extra && strcmp(c->extra, extra) == 0)))
+		    (extra == NULL ||
+		        (c->extra && strcmp(c->extra, extra) == 0)))
 			return c;
 	return NULL;
 }
@@ -493,7 +494,7 @@ cred_run(struct cli_ctx *ctx, const struct cli_args *args)
 	/* Validate into a temporary so a rejected password changes nothing. */
 	secret_init(ctx->cfg, &tmp, SECRET_06);
 	if (secret_set(ctx, &tmp, cli_arg(args, "type"), cli_arg(args, "pw"),
-		POLICY_CME) != CLI_OK) {
+	        POLICY_CME) != CLI_OK) {
 		secret_release(&tmp);
 		return CLI_ERR;
 	}
@@ -521,7 +522,7 @@ cred_write_list(struct cli_writer *w, struct user_cred_list *l,
 {
 	struct user_cred *c;
 
-	TAILQ_FOREACH(c, l, entry) {
+	TAILQ_FOREACH (c, l, entry) {
 		struct buf line = BUF_INIT;
 
 		switch (kind) {
@@ -550,8 +551,8 @@ cred_write(struct cli_writer *w)
 	struct telephony_conf *t = w->obj;
 
 	cred_write_list(w, &t->ssh_users, "ssh userid", 0);
-	cred_write_list(w, &t->directory_auth,
-	    "service local-directory authenticate", 1);
+	cred_write_list(
+	    w, &t->directory_auth, "service local-directory authenticate", 1);
 	cred_write_list(w, &t->xml_users, "xml user", 0);
 	cred_write_list(w, &t->standby_users, "standby user", 0);
 	cred_write_list(w, &t->url_auth, "url authentication", 2);
@@ -570,7 +571,7 @@ web_admin_run(struct cli_ctx *ctx, const struct cli_args *args)
 		return CLI_OK;
 	}
 	if (secret_set(ctx, &t->web_admin_pw, "0", cli_arg(args, "pw"),
-		POLICY_NONE) != CLI_OK)
+	        POLICY_NONE) != CLI_OK)
 		return CLI_ERR;
 	conf_set_str(&t->web_admin_name, cli_arg(args, "name"));
 	return CLI_OK;
@@ -618,207 +619,269 @@ show_security_info(struct cli_ctx *ctx, const struct cli_args *args)
 	return CLI_OK;
 }
 
-#define DEPRECATED_WHY(cmd)                                                 \
-	"\"" cmd "\" is deprecated for security reasons (Unified CME 12.6) " \
+#define DEPRECATED_WHY(cmd)                                                    \
+	"\"" cmd "\" is deprecated for security reasons (Unified CME 12.6) "   \
 	"and is not supported"
 
-#define PW_HELP "Specifies an UNENCRYPTED password will follow", \
-		"Specifies an ENCRYPTED (type 6) password will follow", \
-		"The password"
+#define PW_HELP                                                                \
+	"Specifies an UNENCRYPTED password will follow",                       \
+	    "Specifies an ENCRYPTED (type 6) password will follow",            \
+	    "The password"
 
 static const struct cli_cmd telephony_cmds[] = {
-	{.syntax = "secure-signaling trustpoint NAME$tp",
-	    .help = HELP("Secure signaling (SCCP over TLS)",
-		"Trustpoint for TLS with phones on port 2443",
-		"Trustpoint label"),
-	    .handler = secure_signaling_run, .write = secure_signaling_write,
-	    .flags = CLI_NO},
-	CLI_UINT("secure-signaling port", "(1-65535)",
-	    HELP("Secure signaling (SCCP over TLS)",
-		"TLS port for SCCP (extension; default 2443)", "Port number"),
-	    TEL, secure_port, 2443),
-	{.syntax = "tftp-server-credentials trustpoint NAME$tp",
-	    .help = HELP("TFTP server credentials for signing files",
-		"Trustpoint whose key signs configuration files",
-		"Trustpoint label"),
-	    .handler = tftp_credentials_run, .write = tftp_credentials_write,
-	    .flags = CLI_NO},
-	CLI_ENUM("device-security-mode", "authenticated|none|encrypted",
-	    dsm_words,
-	    HELP("Security mode for phones",
-		"TLS signaling without encryption, no SRTP",
-		"SCCP signaling is not secure (default)",
-		"Encrypted TLS signaling and SRTP media"),
-	    TEL, device_security_mode, DSM_NONE),
-	{.syntax = "server-security-mode <erase|non-secure|secure>$mode",
-	    .help = HELP("Security mode of the server",
-		"Delete the CTL files", "Non-secure mode", "Secure mode"),
-	    .handler = ssm_run, .write = ssm_write, .flags = CLI_NO},
-	CLI_BOOL("cnf-file perphone",
-	    HELP("Phone configuration file options",
-		"A separate XML configuration file for each phone"),
-	    TEL, cnf_file_perphone),
-	CLI_STR("cnf-file location", "URL",
-	    HELP("Phone configuration file options",
-		"Where configuration files are stored",
-		"flash:, slot0: or system:"),
-	    TEL, cnf_file_location),
-	{.syntax = "load-cfg-file URL$url alias WORD$alias [sign] [create]",
-	    .help = HELP("Host a configuration file on the TFTP server",
-		"File to host (flash:FILE, slot0:FILE)", "Name it is served as",
-		"Served file name", "Also host a signed version (ALIAS.sgn)",
-		"Create the signed file now (not kept in the configuration)"),
-	    .handler = load_cfg_run, .write = load_cfg_write, .flags = CLI_NO,
-	    .no_words = 4},
-	{.syntax = "ip source-address A.B.C.D$addr [port (2000-9999)$port] "
-		   "[secondary A.B.C.D$sec]",
-	    .help = HELP("IP settings", "Address phones register to",
-		"IPv4 address", "SCCP TCP port", "Port number (default 2000)",
-		"Secondary CME router", "IPv4 address"),
-	    .handler = ip_source_run, .write = ip_source_write,
-	    .flags = CLI_NO, .no_words = 2},
-	CLI_BOOL("service https",
-	    HELP("Phone services", "Use HTTPS for phone services"), TEL,
-	    service_https),
-	CLI_NBOOL("encrypt password",
-	    HELP("Password storage",
-		"Store passwords as type 6 when a master key is set"),
-	    TEL, encrypt_password),
-	CLI_UINT("max-ephones", "(0-10000)",
-	    HELP("Maximum number of phones", "Number of phones"), TEL,
-	    max_ephones, 0),
-	CLI_UINT("max-dn", "(0-15000)",
-	    HELP("Maximum number of directory numbers", "Number of DNs"), TEL,
-	    max_dn, 0),
-	CLI_NBOOL("auto-reg-ephone",
-	    HELP("Register phones not configured with an ephone"), TEL,
-	    auto_reg_ephone),
-	{.syntax = "auto assign (1-15000)$first to (1-15000)$last",
-	    .help = HELP("Assign directory numbers to new phones",
-		"Assign ephone-dn tags", "First tag", "Range", "Last tag"),
-	    .handler = auto_assign_run, .write = auto_assign_write,
-	    .flags = CLI_NO},
-	{.syntax = "max-conferences (1-32)$n [gain <-6|0|3|6>$db]",
-	    .help = HELP("Maximum three-party conferences",
-		"Number of conferences", "Gain of conference parties",
-		"-6 dB", "0 dB", "3 dB", "6 dB"),
-	    .handler = max_conf_run, .write = max_conf_write, .flags = CLI_NO,
-	    .no_words = 1},
-	{.syntax = "transfer-pattern WORD$pattern",
-	    .help = HELP("Numbers calls may be transferred to",
-		"Digit pattern ('.' matches a digit)"),
-	    .handler = transfer_pattern_run, .write = transfer_pattern_write,
-	    .flags = CLI_NO},
-	CLI_ENUM("transfer-system",
-	    "blind|full-blind|full-consult|local-consult", xfer_words,
-	    HELP("Call transfer method", "Blind transfer (H.450.2 off)",
-		"Blind transfer", "Consultative transfer",
-		"Local consultative transfer"),
-	    TEL, transfer_system, XFER_DEFAULT),
-	CLI_STR("voicemail", "WORD",
-	    HELP("Voicemail number (calls to it are not secure)",
-		"Number"),
-	    TEL, voicemail),
-	CLI_STR("moh", "WORD",
-	    HELP("Music on hold file (not secure)", "File (flash:FILE)"), TEL,
-	    moh),
-	{.syntax = "create cnf-files [version-stamp LINE$stamp]",
-	    .help = HELP("Create phone configuration files",
-		"Configuration files", "Version stamp as IOS records it",
-		"Stamp text"),
-	    .handler = create_cnf_run, .write = create_cnf_write,
-	    .flags = CLI_NO, .no_words = 2},
-	{.syntax = "ssh userid WORD$user password [<0|6>$type] WORD$pw",
-	    .help = HELP("SSH settings", "SSH user", "User name",
-		"Password of the user", PW_HELP),
-	    .handler = cred_run, .write = cred_write,
-	    .flags = CLI_NO | CLI_SECRET, .no_words = 3},
-	{.syntax = "service local-directory authenticate WORD$user "
-		   "[<0|6>$type] WORD$pw",
-	    .help = HELP("Phone services", "Local directory service",
-		"Authenticate directory requests", "User name", PW_HELP),
-	    .handler = cred_run, .flags = CLI_NO | CLI_SECRET, .no_words = 4},
-	{.syntax = "xml user WORD$user password [<0|6>$type] WORD$pw "
-		   "(1-15)$priv",
-	    .help = HELP("XML interface", "XML interface user", "User name",
-		"Password of the user", PW_HELP, "Privilege level"),
-	    .handler = cred_run, .flags = CLI_NO | CLI_SECRET, .no_words = 3},
-	{.syntax = "standby user WORD$user password [<0|6>$type] WORD$pw",
-	    .help = HELP("Standby (secondary CME) settings", "Standby user",
-		"User name", "Password of the user", PW_HELP),
-	    .handler = cred_run, .flags = CLI_NO | CLI_SECRET, .no_words = 3},
-	{.syntax = "url authentication WORD$url WORD$user password "
-		   "[<0|6>$type] WORD$pw",
-	    .help = HELP("Phone service URLs",
-		"Authentication server for phone services",
-		"Authentication URL", "Application name",
-		"Password of the application", PW_HELP),
-	    .handler = cred_run, .flags = CLI_NO | CLI_SECRET, .no_words = 4},
-	{.syntax = "authentication credential WORD$user password "
-		   "[<0|6>$type] WORD$pw",
-	    .help = HELP("Phone service authentication",
-		"Credential of an application", "Application name",
-		"Password of the application", PW_HELP),
-	    .handler = cred_run, .flags = CLI_NO | CLI_SECRET, .no_words = 3},
-	{.syntax = "web admin system name WORD$name password WORD$pw",
-	    .help = HELP("Web administration", "Administrator",
-		"System administrator", "Name", "Administrator name",
-		"Password", "The password"),
-	    .handler = web_admin_run, .write = web_admin_write,
-	    .flags = CLI_NO | CLI_SECRET, .no_words = 3},
-	{.syntax = "log password WORD$pw",
-	    .help = HELP("Deprecated", "Deprecated", "Deprecated"),
-	    .flags = CLI_DEPRECATED | CLI_SECRET,
-	    .why = DEPRECATED_WHY("log password")},
-	{.syntax = "xmltest", .help = HELP("Deprecated"),
-	    .flags = CLI_DEPRECATED, .why = DEPRECATED_WHY("xmltest")},
-	{.syntax = "xmlschema WORD$url", .help = HELP("Deprecated", "Deprecated"),
-	    .flags = CLI_DEPRECATED, .why = DEPRECATED_WHY("xmlschema")},
-	{.syntax = "xmlthread (1-100)$n",
-	    .help = HELP("Deprecated", "Deprecated"),
-	    .flags = CLI_DEPRECATED, .why = DEPRECATED_WHY("xmlthread")},
+    {.syntax = "secure-signaling trustpoint NAME$tp",
+        .help = HELP("Secure signaling (SCCP over TLS)",
+            "Trustpoint for TLS with phones on port 2443", "Trustpoint label"),
+        .handler = secure_signaling_run,
+        .write = secure_signaling_write,
+        .flags = CLI_NO},
+    CLI_UINT("secure-signaling port", "(1-65535)",
+        HELP("Secure signaling (SCCP over TLS)",
+            "TLS port for SCCP (extension; default 2443)", "Port number"),
+        TEL, secure_port, 2443),
+    {.syntax = "tftp-server-credentials trustpoint NAME$tp",
+        .help = HELP("TFTP server credentials for signing files",
+            "Trustpoint whose key signs configuration files",
+            "Trustpoint label"),
+        .handler = tftp_credentials_run,
+        .write = tftp_credentials_write,
+        .flags = CLI_NO},
+    CLI_ENUM("device-security-mode", "authenticated|none|encrypted", dsm_words,
+        HELP("Security mode for phones",
+            "TLS signaling without encryption, no SRTP",
+            "SCCP signaling is not secure (default)",
+            "Encrypted TLS signaling and SRTP media"),
+        TEL, device_security_mode, DSM_NONE),
+    {.syntax = "server-security-mode <erase|non-secure|secure>$mode",
+        .help = HELP("Security mode of the server", "Delete the CTL files",
+            "Non-secure mode", "Secure mode"),
+        .handler = ssm_run,
+        .write = ssm_write,
+        .flags = CLI_NO},
+    CLI_BOOL("cnf-file perphone",
+        HELP("Phone configuration file options",
+            "A separate XML configuration file for each phone"),
+        TEL, cnf_file_perphone),
+    CLI_STR("cnf-file location", "URL",
+        HELP("Phone configuration file options",
+            "Where configuration files are stored",
+            "flash:, slot0: or system:"),
+        TEL, cnf_file_location),
+    {.syntax = "load-cfg-file URL$url alias WORD$alias [sign] [create]",
+        .help = HELP("Host a configuration file on the TFTP server",
+            "File to host (flash:FILE, slot0:FILE)", "Name it is served as",
+            "Served file name", "Also host a signed version (ALIAS.sgn)",
+            "Create the signed file now (not kept in the configuration)"),
+        .handler = load_cfg_run,
+        .write = load_cfg_write,
+        .flags = CLI_NO,
+        .no_words = 4},
+    {.syntax = "ip source-address A.B.C.D$addr [port (2000-9999)$port] "
+               "[secondary A.B.C.D$sec]",
+        .help = HELP("IP settings", "Address phones register to",
+            "IPv4 address", "SCCP TCP port", "Port number (default 2000)",
+            "Secondary CME router", "IPv4 address"),
+        .handler = ip_source_run,
+        .write = ip_source_write,
+        .flags = CLI_NO,
+        .no_words = 2},
+    CLI_BOOL("service https",
+        HELP("Phone services", "Use HTTPS for phone services"), TEL,
+        service_https),
+    CLI_NBOOL("encrypt password",
+        HELP("Password storage",
+            "Store passwords as type 6 when a master key is set"),
+        TEL, encrypt_password),
+    CLI_UINT("max-ephones", "(0-10000)",
+        HELP("Maximum number of phones", "Number of phones"), TEL, max_ephones,
+        0),
+    CLI_UINT("max-dn", "(0-15000)",
+        HELP("Maximum number of directory numbers", "Number of DNs"), TEL,
+        max_dn, 0),
+    CLI_NBOOL("auto-reg-ephone",
+        HELP("Register phones not configured with an ephone"), TEL,
+        auto_reg_ephone),
+    {.syntax = "auto assign (1-15000)$first to (1-15000)$last",
+        .help = HELP("Assign directory numbers to new phones",
+            "Assign ephone-dn tags", "First tag", "Range", "Last tag"),
+        .handler = auto_assign_run,
+        .write = auto_assign_write,
+        .flags = CLI_NO},
+    {.syntax = "max-conferences (1-32)$n [gain <-6|0|3|6>$db]",
+        .help = HELP("Maximum three-party conferences", "Number of conferences",
+            "Gain of conference parties", "-6 dB", "0 dB", "3 dB", "6 dB"),
+        .handler = max_conf_run,
+        .write = max_conf_write,
+        .flags = CLI_NO,
+        .no_words = 1},
+    {.syntax = "transfer-pattern WORD$pattern",
+        .help = HELP("Numbers calls may be transferred to",
+            "Digit pattern ('.' matches a digit)"),
+        .handler = transfer_pattern_run,
+        .write = transfer_pattern_write,
+        .flags = CLI_NO},
+    CLI_ENUM("transfer-system", "blind|full-blind|full-consult|local-consult",
+        xfer_words,
+        HELP("Call transfer method", "Blind transfer (H.450.2 off)",
+            "Blind transfer", "Consultative transfer",
+            "Local consultative transfer"),
+        TEL, transfer_system, XFER_DEFAULT),
+    CLI_STR("voicemail", "WORD",
+        HELP("Voicemail number (calls to it are not secure)", "Number"), TEL,
+        voicemail),
+    CLI_STR("moh", "WORD",
+        HELP("Music on hold file (not secure)", "File (flash:FILE)"), TEL, moh),
+    {.syntax = "create cnf-files [version-stamp LINE$stamp]",
+        .help = HELP("Create phone configuration files", "Configuration files",
+            "Version stamp as IOS records it", "Stamp text"),
+        .handler = create_cnf_run,
+        .write = create_cnf_write,
+        .flags = CLI_NO,
+        .no_words = 2},
+    {.syntax = "ssh userid WORD$user password [<0|6>$type] WORD$pw",
+        .help = HELP("SSH settings", "SSH user", "User name",
+            "Password of the user", PW_HELP),
+        .handler = cred_run,
+        .write = cred_write,
+        .flags = CLI_NO | CLI_SECRET,
+        .no_words = 3},
+    {.syntax = "service local-directory authenticate WORD$user "
+               "[<0|6>$type] WORD$pw",
+        .help = HELP("Phone services", "Local directory service",
+            "Authenticate directory requests", "User name", PW_HELP),
+        .handler = cred_run,
+        .flags = CLI_NO | CLI_SECRET,
+        .no_words = 4},
+    {.syntax = "xml user WORD$user password [<0|6>$type] WORD$pw "
+               "(1-15)$priv",
+        .help = HELP("XML interface", "XML interface user", "User name",
+            "Password of the user", PW_HELP, "Privilege level"),
+        .handler = cred_run,
+        .flags = CLI_NO | CLI_SECRET,
+        .no_words = 3},
+    {.syntax = "standby user WORD$user password [<0|6>$type] WORD$pw",
+        .help = HELP("Standby (secondary CME) settings", "Standby user",
+            "User name", "Password of the user", PW_HELP),
+        .handler = cred_run,
+        .flags = CLI_NO | CLI_SECRET,
+        .no_words = 3},
+    {.syntax = "url authentication WORD$url WORD$user password "
+               "[<0|6>$type] WORD$pw",
+        .help = HELP("Phone service URLs",
+            "Authentication server for phone services", "Authentication URL",
+            "Application name", "Password of the application", PW_HELP),
+        .handler = cred_run,
+        .flags = CLI_NO | CLI_SECRET,
+        .no_words = 4},
+    {.syntax = "authentication credential WORD$user password "
+               "[<0|6>$type] WORD$pw",
+        .help =
+            HELP("Phone service authentication", "Credential of an application",
+                "Application name", "Password of the application", PW_HELP),
+        .handler = cred_run,
+        .flags = CLI_NO | CLI_SECRET,
+        .no_words = 3},
+    {.syntax = "web admin system name WORD$name password WORD$pw",
+        .help =
+            HELP("Web administration", "Administrator", "System administrator",
+                "Name", "Administrator name", "Password", "The password"),
+        .handler = web_admin_run,
+        .write = web_admin_write,
+        .flags = CLI_NO | CLI_SECRET,
+        .no_words = 3},
+    {.syntax = "log password WORD$pw",
+        .help = HELP("Deprecated", "Deprecated", "Deprecated"),
+        .flags = CLI_DEPRECATED | CLI_SECRET,
+        .why = DEPRECATED_WHY("log password")},
+    {.syntax = "xmltest",
+        .help = HELP("Deprecated"),
+        .flags = CLI_DEPRECATED,
+        .why = DEPRECATED_WHY("xmltest")},
+    {.syntax = "xmlschema WORD$url",
+        .help = HELP("Deprecated", "Deprecated"),
+        .flags = CLI_DEPRECATED,
+        .why = DEPRECATED_WHY("xmlschema")},
+    {.syntax = "xmlthread (1-100)$n",
+        .help = HELP("Deprecated", "Deprecated"),
+        .flags = CLI_DEPRECATED,
+        .why = DEPRECATED_WHY("xmlthread")},
 };
 
 static struct cli_table telephony_mode_table = CLI_TABLE(telephony_cmds);
 
 static const char *const telephony_ignored[] = {
-	"load", "dialplan-pattern", "dn-webedit", "time-webedit",
-	"call-forward", "web customize", "system message", "keepalive",
-	"timeouts", "url", "date-format", "time-format", "time-zone",
-	"secondary-dialtone", "directory", "after-hours", "fxo",
-	"user-locale", "network-locale", "conference", "hunt-group",
-	"night-service", "caller-id", "mwi", "max-redirect", "privacy",
-	"multicast", "em", "voicemail-", "sdspfarm", "codec", "bulk-speed-dial",
-	"calling-number", "pickup", "service phone", "service dss",
-	"em", "video", "ntp", "fac", "application", "mac-address",
-	NULL,
+    "load",
+    "dialplan-pattern",
+    "dn-webedit",
+    "time-webedit",
+    "call-forward",
+    "web customize",
+    "system message",
+    "keepalive",
+    "timeouts",
+    "url",
+    "date-format",
+    "time-format",
+    "time-zone",
+    "secondary-dialtone",
+    "directory",
+    "after-hours",
+    "fxo",
+    "user-locale",
+    "network-locale",
+    "conference",
+    "hunt-group",
+    "night-service",
+    "caller-id",
+    "mwi",
+    "max-redirect",
+    "privacy",
+    "multicast",
+    "em",
+    "voicemail-",
+    "sdspfarm",
+    "codec",
+    "bulk-speed-dial",
+    "calling-number",
+    "pickup",
+    "service phone",
+    "service dss",
+    "em",
+    "video",
+    "ntp",
+    "fac",
+    "application",
+    "mac-address",
+    NULL,
 };
 
 static struct cli_table *const telephony_tables[] = {
-	&cli_builtin_config, &telephony_mode_table, NULL};
+    &cli_builtin_config, &telephony_mode_table, NULL};
 
 const struct cli_mode mode_telephony = {
-	.name = "telephony-service",
-	.prompt = "config-telephony",
-	.parent = &config_mode_config,
-	.tables = telephony_tables,
-	.leave = telephony_leave,
-	.ignored = telephony_ignored,
-	.is_config = 1,
+    .name = "telephony-service",
+    .prompt = "config-telephony",
+    .parent = &config_mode_config,
+    .tables = telephony_tables,
+    .leave = telephony_leave,
+    .ignored = telephony_ignored,
+    .is_config = 1,
 };
 
 static const struct cli_cmd telephony_cfg_cmds[] = {
-	{.syntax = "telephony-service",
-	    .help = HELP("Enter telephony-service configuration mode"),
-	    .handler = telephony_enter, .write = telephony_write,
-	    .flags = CLI_NO},
+    {.syntax = "telephony-service",
+        .help = HELP("Enter telephony-service configuration mode"),
+        .handler = telephony_enter,
+        .write = telephony_write,
+        .flags = CLI_NO},
 };
 
 static const struct cli_cmd telephony_exec_cmds[] = {
-	{.syntax = "show telephony-service security-info",
-	    .help = HELP("Show running system information",
-		"Telephony service", "Security-related settings"),
-	    .handler = show_security_info, .flags = CLI_ACTION},
+    {.syntax = "show telephony-service security-info",
+        .help = HELP("Show running system information", "Telephony service",
+            "Security-related settings"),
+        .handler = show_security_info,
+        .flags = CLI_ACTION},
 };
 
 struct cli_table telephony_cfg = CLI_TABLE(telephony_cfg_cmds);

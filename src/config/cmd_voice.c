@@ -133,8 +133,7 @@ dial_peer_find(struct config *cfg, unsigned tag)
 {
 	struct dial_peer *dp;
 
-	TAILQ_FOREACH(dp, &cfg->dial_peers, entry)
-	{
+	TAILQ_FOREACH (dp, &cfg->dial_peers, entry) {
 		if (dp->tag == tag)
 			return dp;
 	}
@@ -146,8 +145,7 @@ voice_class_codec_find(struct config *cfg, unsigned tag)
 {
 	struct voice_class_codec *c;
 
-	TAILQ_FOREACH(c, &cfg->codec_classes, entry)
-	{
+	TAILQ_FOREACH (c, &cfg->codec_classes, entry) {
 		if (c->tag == tag)
 			return c;
 	}
@@ -159,8 +157,7 @@ vr_pool_find(struct config *cfg, unsigned tag)
 {
 	struct voice_register_pool *p;
 
-	TAILQ_FOREACH(p, &cfg->vr_pools, entry)
-	{
+	TAILQ_FOREACH (p, &cfg->vr_pools, entry) {
 		if (p->tag == tag)
 			return p;
 	}
@@ -172,8 +169,7 @@ vr_template_find(struct config *cfg, unsigned tag)
 {
 	struct voice_register_template *t;
 
-	TAILQ_FOREACH(t, &cfg->vr_templates, entry)
-	{
+	TAILQ_FOREACH (t, &cfg->vr_templates, entry) {
 		if (t->tag == tag)
 			return t;
 	}
@@ -185,8 +181,7 @@ profile_find(struct voice_profile_list *l, unsigned tag)
 {
 	struct voice_profile *p;
 
-	TAILQ_FOREACH(p, l, entry)
-	{
+	TAILQ_FOREACH (p, l, entry) {
 		if (p->tag == tag)
 			return p;
 	}
@@ -428,8 +423,7 @@ allow_conn_run(struct cli_ctx *ctx, const struct cli_args *args)
 	    &text, "%s to %s", cli_arg(args, "src"), cli_arg(args, "dst"));
 	for (char *p = text.data; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
-	TAILQ_FOREACH(it, &v->allow_connections, entry)
-	{
+	TAILQ_FOREACH (it, &v->allow_connections, entry) {
 		if (strcmp(it->s, buf_str(&text)) == 0)
 			break;
 	}
@@ -459,8 +453,7 @@ allow_conn_write(struct cli_writer *w)
 	const struct voice_service_voip *v = w->obj;
 	const struct str_item *it;
 
-	TAILQ_FOREACH(it, &v->allow_connections, entry)
-	{
+	TAILQ_FOREACH (it, &v->allow_connections, entry) {
 		cli_wline(w, "allow-connections %s", it->s);
 	}
 }
@@ -530,8 +523,7 @@ codec_class_write(struct cli_writer *w)
 {
 	struct voice_class_codec *c;
 
-	TAILQ_FOREACH(c, &w->cfg->codec_classes, entry)
-	{
+	TAILQ_FOREACH (c, &w->cfg->codec_classes, entry) {
 		cli_wline(w, "voice class codec %u", c->tag);
 		w->indent++;
 		cli_write_mode(w, &mode_codec_class, c);
@@ -654,8 +646,7 @@ dial_peer_write(struct cli_writer *w)
 {
 	struct dial_peer *dp;
 
-	TAILQ_FOREACH(dp, &w->cfg->dial_peers, entry)
-	{
+	TAILQ_FOREACH (dp, &w->cfg->dial_peers, entry) {
 		cli_wline(w, "dial-peer voice %u voip", dp->tag);
 		w->indent++;
 		cli_write_mode(w, &mode_dial_peer, dp);
@@ -969,8 +960,7 @@ vr_template_write(struct cli_writer *w)
 {
 	struct voice_register_template *t;
 
-	TAILQ_FOREACH(t, &w->cfg->vr_templates, entry)
-	{
+	TAILQ_FOREACH (t, &w->cfg->vr_templates, entry) {
 		cli_wline(w, "voice register template %u", t->tag);
 		w->indent++;
 		cli_write_mode(w, &mode_vr_template, t);
@@ -1017,8 +1007,7 @@ vr_pool_write(struct cli_writer *w)
 {
 	struct voice_register_pool *p;
 
-	TAILQ_FOREACH(p, &w->cfg->vr_pools, entry)
-	{
+	TAILQ_FOREACH (p, &w->cfg->vr_pools, entry) {
 		cli_wline(w, "voice register pool %u", p->tag);
 		w->indent++;
 		cli_write_mode(w, &mode_vr_pool, p);
@@ -1043,8 +1032,7 @@ pool_mac_run(struct cli_ctx *ctx, const struct cli_args *args)
 		if (*mac != '.')
 			norm[n++] = (char)toupper((unsigned char)*mac);
 	norm[n] = '\0';
-	TAILQ_FOREACH(o, &ctx->cfg->vr_pools, entry)
-	{
+	TAILQ_FOREACH (o, &ctx->cfg->vr_pools, entry) {
 		if (o != p && strcmp(o->mac, norm) == 0) {
 			cli_out(ctx,
 			    "%% MAC address %s is already used by "
@@ -1207,8 +1195,7 @@ profiles_write(struct cli_writer *w, struct voice_profile_list *l,
 {
 	struct voice_profile *p;
 
-	TAILQ_FOREACH(p, l, entry)
-	{
+	TAILQ_FOREACH (p, l, entry) {
 		cli_wline(w, "voice %s %u", kind, p->tag);
 		w->indent++;
 		cli_write_mode(w, mode, p);
@@ -1304,8 +1291,7 @@ show_voip_security(struct cli_ctx *ctx, const struct cli_args *args)
 	    v->srtp == SRTP_FALLBACK ? "enabled" : "disabled");
 	cli_out(ctx, "Media renegotiation: %s",
 	    v->media_renegotiate ? "enabled" : "disabled");
-	TAILQ_FOREACH(dp, &ctx->cfg->dial_peers, entry)
-	{
+	TAILQ_FOREACH (dp, &ctx->cfg->dial_peers, entry) {
 		if (dp->srtp != SRTP_UNSET)
 			cli_out(ctx,
 			    "Dial-peer %u: SRTP %s (dial-peer setting)",

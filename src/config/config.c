@@ -10,66 +10,169 @@
  * indented sub-lines); "*" matches any one word.
  */
 static const char *const config_ignored[] = {
-	"Building", "Current", "version", "service", "boot-start-marker",
-	"boot-end-marker", "boot", "card", "logging", "aaa", "resource",
-	"clock", "network-clock-participate", "ip cef", "ip route",
-	"ip domain", "ip domain-name", "ip name-server", "ip dhcp",
-	"ip http authentication", "ip http path", "ip http max-connections",
-	"ip http timeout-policy", "ip forward-protocol", "ip ssh",
-	"ip access-list", "ip rsvp", "ip multicast-routing", "isdn",
-	"voice-card", "voice call", "voice iec", "voice statistics",
-	"voice rtp", "voice translation-rule", "voice translation-profile",
-	"voice hunt-group", "voice-port", "controller", "interface",
-	"gw-accounting", "radius-server", "control-plane", "call",
-	"gateway", "line", "scheduler", "ntp", "webvpn", "snmp-server",
-	"access-list", "router", "enable", "license", "archive",
-	"multilink", "vtp", "spanning-tree", "mgcp", "ccm-manager",
-	"sccp", "stcapp", "dspfarm", "application", "banner", "alias",
-	"privilege", "memory-size", "dial-peer voice * pots",
-	"dial-peer cor", "redundancy", "crypto isakmp", "crypto ipsec",
-	"crypto map", "crypto ca", "voice-gateway", "sip-ua",
-	"telephony-service-", "ephone-hunt", "ephone-type", "presence",
-	"voice service pots", "voice service voatm", "dial-peer hunt",
-	"dial-peer terminator", "num-exp", "translation-rule",
-	"voice-class", "warm-reboot", "xsvc", "cdp", "lldp", "vlan",
-	"login", "wsma", "end", NULL,
+    "Building",
+    "Current",
+    "version",
+    "service",
+    "boot-start-marker",
+    "boot-end-marker",
+    "boot",
+    "card",
+    "logging",
+    "aaa",
+    "resource",
+    "clock",
+    "network-clock-participate",
+    "ip cef",
+    "ip route",
+    "ip domain",
+    "ip domain-name",
+    "ip name-server",
+    "ip dhcp",
+    "ip http authentication",
+    "ip http path",
+    "ip http max-connections",
+    "ip http timeout-policy",
+    "ip forward-protocol",
+    "ip ssh",
+    "ip access-list",
+    "ip rsvp",
+    "ip multicast-routing",
+    "isdn",
+    "voice-card",
+    "voice call",
+    "voice iec",
+    "voice statistics",
+    "voice rtp",
+    "voice translation-rule",
+    "voice translation-profile",
+    "voice hunt-group",
+    "voice-port",
+    "controller",
+    "interface",
+    "gw-accounting",
+    "radius-server",
+    "control-plane",
+    "call",
+    "gateway",
+    "line",
+    "scheduler",
+    "ntp",
+    "webvpn",
+    "snmp-server",
+    "access-list",
+    "router",
+    "enable",
+    "license",
+    "archive",
+    "multilink",
+    "vtp",
+    "spanning-tree",
+    "mgcp",
+    "ccm-manager",
+    "sccp",
+    "stcapp",
+    "dspfarm",
+    "application",
+    "banner",
+    "alias",
+    "privilege",
+    "memory-size",
+    "dial-peer voice * pots",
+    "dial-peer cor",
+    "redundancy",
+    "crypto isakmp",
+    "crypto ipsec",
+    "crypto map",
+    "crypto ca",
+    "voice-gateway",
+    "sip-ua",
+    "telephony-service-",
+    "ephone-hunt",
+    "ephone-type",
+    "presence",
+    "voice service pots",
+    "voice service voatm",
+    "dial-peer hunt",
+    "dial-peer terminator",
+    "num-exp",
+    "translation-rule",
+    "voice-class",
+    "warm-reboot",
+    "xsvc",
+    "cdp",
+    "lldp",
+    "vlan",
+    "login",
+    "wsma",
+    "end",
+    NULL,
 };
 
 static struct cli_table *const exec_tables[] = {
-	&cli_builtin_exec, &global_exec, &telephony_exec, &ephone_exec,
-	&voice_exec, &pki_exec, &security_exec, NULL,
+    &cli_builtin_exec,
+    &global_exec,
+    &telephony_exec,
+    &ephone_exec,
+    &voice_exec,
+    &pki_exec,
+    &security_exec,
+    NULL,
 };
 
 const struct cli_mode config_mode_exec = {
-	.name = "exec",
-	.prompt = NULL,
-	.tables = exec_tables,
+    .name = "exec",
+    .prompt = NULL,
+    .tables = exec_tables,
 };
 
 /* Running-config order follows IOS's (the chapter's examples). */
 static struct cli_table *const config_tables[] = {
-	&cli_builtin_config, &global_cfg_head, &security_cfg, &voice_cfg_head,
-	&pki_cfg, &global_cfg_tail, &voice_cfg_dp, &telephony_cfg,
-	&ephone_cfg, NULL,
+    &cli_builtin_config,
+    &global_cfg_head,
+    &security_cfg,
+    &voice_cfg_head,
+    &pki_cfg,
+    &global_cfg_tail,
+    &voice_cfg_dp,
+    &telephony_cfg,
+    &ephone_cfg,
+    NULL,
 };
 
 const struct cli_mode config_mode_config = {
-	.name = "config",
-	.prompt = "config",
-	.parent = &config_mode_exec,
-	.tables = config_tables,
-	.ignored = config_ignored,
-	.is_config = 1,
+    .name = "config",
+    .prompt = "config",
+    .parent = &config_mode_exec,
+    .tables = config_tables,
+    .ignored = config_ignored,
+    .is_config = 1,
 };
 
 const struct cli_mode *const config_all_modes[] = {
-	&config_mode_exec, &config_mode_config, &mode_telephony,
-	&mode_ephone, &mode_ephone_dn, &mode_ephone_template, &mode_voip,
-	&mode_voip_h323, &mode_codec_class, &mode_dial_peer,
-	&mode_vr_global, &mode_vr_pool, &mode_vr_template,
-	&mode_user_profile, &mode_logout_profile, &mode_pki_server,
-	&mode_trustpoint, &mode_cert_chain, &mode_cert_hex,
-	&mode_ctl_client, &mode_capf_server, &mode_credentials, NULL,
+    &config_mode_exec,
+    &config_mode_config,
+    &mode_telephony,
+    &mode_ephone,
+    &mode_ephone_dn,
+    &mode_ephone_template,
+    &mode_voip,
+    &mode_voip_h323,
+    &mode_codec_class,
+    &mode_dial_peer,
+    &mode_vr_global,
+    &mode_vr_pool,
+    &mode_vr_template,
+    &mode_user_profile,
+    &mode_logout_profile,
+    &mode_pki_server,
+    &mode_trustpoint,
+    &mode_cert_chain,
+    &mode_cert_hex,
+    &mode_ctl_client,
+    &mode_capf_server,
+    &mode_credentials,
+    NULL,
 };
 
 struct cli_table config_common = {NULL, 0, NULL};
@@ -133,10 +236,10 @@ struct cli_session *
 config_session_new(struct config *cfg)
 {
 	struct cli_env env = {
-		.cfg = cfg,
-		.hostname = config_hostname,
-		.exec_mode = &config_mode_exec,
-		.config_mode = &config_mode_config,
+	    .cfg = cfg,
+	    .hostname = config_hostname,
+	    .exec_mode = &config_mode_exec,
+	    .config_mode = &config_mode_config,
 	};
 
 	return cli_session_new(&env);
@@ -185,9 +288,8 @@ ref_check(struct config *cfg, const char *src, struct buf *err,
 	if (tp == NULL || trustpoint_find(cfg, tp) != NULL ||
 	    pki_server_find(cfg, tp) != NULL)
 		return 0;
-	buf_printf(err,
-	    "%s: %% Warning: %s: trustpoint %s is not configured\n", src,
-	    what, tp);
+	buf_printf(err, "%s: %% Warning: %s: trustpoint %s is not configured\n",
+	    src, what, tp);
 	return 1;
 }
 
@@ -197,18 +299,18 @@ config_check_refs(struct config *cfg, const char *src, struct buf *err)
 	int errors = 0;
 	struct ctl_server *cs;
 
-	errors += ref_check(cfg, src, err,
-	    "telephony-service secure-signaling", cfg->tel.secure_signaling_tp);
+	errors += ref_check(cfg, src, err, "telephony-service secure-signaling",
+	    cfg->tel.secure_signaling_tp);
 	errors += ref_check(cfg, src, err,
 	    "telephony-service tftp-server-credentials",
 	    cfg->tel.tftp_credentials_tp);
-	errors += ref_check(cfg, src, err, "ctl-client sast1",
-	    cfg->ctl.sast1_tp);
-	errors += ref_check(cfg, src, err, "ctl-client sast2",
-	    cfg->ctl.sast2_tp);
-	TAILQ_FOREACH(cs, &cfg->ctl.servers, entry)
-		errors += ref_check(cfg, src, err, "ctl-client server",
-		    cs->trustpoint);
+	errors +=
+	    ref_check(cfg, src, err, "ctl-client sast1", cfg->ctl.sast1_tp);
+	errors +=
+	    ref_check(cfg, src, err, "ctl-client sast2", cfg->ctl.sast2_tp);
+	TAILQ_FOREACH (cs, &cfg->ctl.servers, entry)
+		errors += ref_check(
+		    cfg, src, err, "ctl-client server", cs->trustpoint);
 	errors += ref_check(cfg, src, err, "capf-server trustpoint-label",
 	    cfg->capf.trustpoint_label);
 	errors += ref_check(cfg, src, err, "capf-server cert-enroll-trustpoint",

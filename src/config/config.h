@@ -19,27 +19,27 @@
 
 struct username {
 	char *name;
-	unsigned privilege;	/* 0 = not given */
-	struct secret password;	/* username N password {0|7} P */
-	char *secret_hash;	/* username N secret {5|8|9} HASH */
+	unsigned privilege; /* 0 = not given */
+	struct secret password; /* username N password {0|7} P */
+	char *secret_hash; /* username N secret {5|8|9} HASH */
 	int secret_type;
 	TAILQ_ENTRY(username) entry;
 };
 TAILQ_HEAD(username_list, username);
 
 struct tftp_file {
-	char *url;	/* flash:music-on-hold.au */
-	char *alias;	/* NULL: the file name */
+	char *url; /* flash:music-on-hold.au */
+	char *alias; /* NULL: the file name */
 	TAILQ_ENTRY(tftp_file) entry;
 };
 TAILQ_HEAD(tftp_file_list, tftp_file);
 
 struct http_conf {
-	int server;		/* ip http server */
-	int secure_server;	/* ip http secure-server */
-	unsigned port;		/* 80 */
-	unsigned secure_port;	/* 443 */
-	char *address;		/* ip http source-address (extension) */
+	int server; /* ip http server */
+	int secure_server; /* ip http secure-server */
+	unsigned port; /* 80 */
+	unsigned secure_port; /* 443 */
+	char *address; /* ip http source-address (extension) */
 	char *secure_trustpoint; /* ip http secure-trustpoint */
 };
 
@@ -67,7 +67,7 @@ struct config {
 	/* Type 6: the master key lives in nvram/, never in the text. */
 	char *master_key;
 	int password_encryption_aes;
-	struct secret_list secrets;	/* every secret of the tree */
+	struct secret_list secrets; /* every secret of the tree */
 
 	struct username_list usernames;
 	struct tftp_file_list tftp_files;
@@ -111,8 +111,7 @@ extern const struct cli_mode *const config_all_modes[];
 struct cli_session *config_session_new(struct config *cfg);
 
 /* Full running-config text (as `show running-config`). */
-void config_write(struct config *cfg, struct buf *out, int all,
-    int for_save);
+void config_write(struct config *cfg, struct buf *out, int all, int for_save);
 
 /* Checks after a whole file was read: references to trustpoints that
  * do not exist (yet).  Warnings to err; returns how many. */

@@ -16,14 +16,28 @@ static const struct {
 	const char *bind;
 	const char *value;
 } samples[] = {
-	{"tp", "cme-server"}, {"pw", "Cisco123"}, {"pin", "Pin12345"},
-	{"user", "admin"}, {"name", "cme1"}, {"label", "cme-ca"},
-	{"addr", "10.1.1.1"}, {"ip", "10.1.1.1"}, {"url", "flash:Ringlist.xml"},
-	{"alias", "Ringlist.xml"}, {"pattern", "9..."}, {"num", "1001"},
-	{"number", "1001"}, {"serial", "01"}, {"stamp", "7960 Aug 13 2005"},
-	{"desc", "WebServer"}, {"codec", "g711ulaw"}, {"target", "ipv4:10.1.1.2"},
-	{"hash", "$1$mERr$hx5rVt7rPNoS4wqbXKX7m0"}, {"digits", "2734"},
-	{"newkey", "MasterKey1"}, {NULL, NULL},
+    {"tp", "cme-server"},
+    {"pw", "Cisco123"},
+    {"pin", "Pin12345"},
+    {"user", "admin"},
+    {"name", "cme1"},
+    {"label", "cme-ca"},
+    {"addr", "10.1.1.1"},
+    {"ip", "10.1.1.1"},
+    {"url", "flash:Ringlist.xml"},
+    {"alias", "Ringlist.xml"},
+    {"pattern", "9..."},
+    {"num", "1001"},
+    {"number", "1001"},
+    {"serial", "01"},
+    {"stamp", "7960 Aug 13 2005"},
+    {"desc", "WebServer"},
+    {"codec", "g711ulaw"},
+    {"target", "ipv4:10.1.1.2"},
+    {"hash", "$1$mERr$hx5rVt7rPNoS4wqbXKX7m0"},
+    {"digits", "2734"},
+    {"newkey", "MasterKey1"},
+    {NULL, NULL},
 };
 
 static const char *
@@ -67,8 +81,8 @@ doc_row(const struct cli_mode *mode, const struct cli_cmd *cmd, void *arg)
 	/* The syntax without the $names: what a user types. */
 	for (p = cmd->syntax; *p; p++) {
 		if (*p == '$') {
-			while (p[1] && p[1] != ' ' && p[1] != ']' && p[1] != '>' &&
-			    p[1] != '|')
+			while (p[1] && p[1] != ' ' && p[1] != ']' &&
+			    p[1] != '>' && p[1] != '|')
 				p++;
 			continue;
 		}
@@ -92,8 +106,8 @@ doc_row(const struct cli_mode *mode, const struct cli_cmd *cmd, void *arg)
 	for (const char *line = buf_str(&ex); *line;) {
 		const char *nl = strchr(line, '\n');
 
-		buf_printf(d->out, "`%s%.*s`<br>", d->prompt, (int)(nl - line),
-		    line);
+		buf_printf(
+		    d->out, "`%s%.*s`<br>", d->prompt, (int)(nl - line), line);
 		line = nl + 1;
 	}
 	buf_puts(d->out, " |\n");
@@ -122,8 +136,7 @@ config_doc_markdown(struct buf *out)
 		if (mode->raw_line != NULL)
 			continue;
 		buf_printf(&prompt, "Router%s%s%s# ", mode->prompt ? "(" : "",
-		    mode->prompt ? mode->prompt : "",
-		    mode->prompt ? ")" : "");
+		    mode->prompt ? mode->prompt : "", mode->prompt ? ")" : "");
 		d.prompt = buf_str(&prompt);
 		buf_printf(out, "## %s\n\nPrompt: `%s`\n\n", mode->name,
 		    buf_str(&prompt));

@@ -22,8 +22,7 @@ void telephony_conf_free(struct config *cfg);
 
 /* cmd_ephone.c: ephone-template, ephone-dn, ephone. */
 extern struct cli_table ephone_cfg, ephone_exec;
-extern const struct cli_mode mode_ephone, mode_ephone_dn,
-    mode_ephone_template;
+extern const struct cli_mode mode_ephone, mode_ephone_dn, mode_ephone_template;
 void ephone_conf_init(struct config *cfg);
 void ephone_conf_free(struct config *cfg);
 
@@ -39,8 +38,8 @@ void voice_conf_free(struct config *cfg);
 
 /* cmd_pki.c: crypto pki server / trustpoint / certificate chain. */
 extern struct cli_table pki_cfg, pki_exec;
-extern const struct cli_mode mode_pki_server, mode_trustpoint,
-    mode_cert_chain, mode_cert_hex;
+extern const struct cli_mode mode_pki_server, mode_trustpoint, mode_cert_chain,
+    mode_cert_hex;
 void pki_conf_init(struct config *cfg);
 void pki_conf_free(struct config *cfg);
 

@@ -82,7 +82,7 @@ check_policy(struct cli_ctx *ctx, const char *plain, enum secret_policy pol)
 		    "%% Warning: a saved password does not meet the %s; "
 		    "accepted from the saved configuration",
 		    pol == POLICY_ATA_IVR ? "four-digit rule of ata-ivr-pwd"
-					  : "Unified CME password policy");
+		                          : "Unified CME password policy");
 		return 0;
 	}
 	if (pol == POLICY_ATA_IVR)
@@ -111,21 +111,24 @@ set_06(struct cli_ctx *ctx, struct secret *s, const char *type,
 		return CLI_ERR;
 	}
 	if (cfg->master_key == NULL) {
-		cli_out(ctx, "%% Warning: no master key is set (key config-key "
-			     "password-encrypt); the type 6 password is kept "
-			     "encrypted and cannot be used");
+		cli_out(ctx,
+		    "%% Warning: no master key is set (key config-key "
+		    "password-encrypt); the type 6 password is kept "
+		    "encrypted and cannot be used");
 		store(s, NULL, xstrdup(value), 6);
 		return CLI_OK;
 	}
 	rc = passwd6_decode(cfg->master_key, value, &plain);
 	if (rc != PASSWD_OK) {
 		if (!ctx->is_loading) {
-			cli_out(ctx, "%% Cannot decrypt the type 6 password "
-				     "with the configured master key");
+			cli_out(ctx,
+			    "%% Cannot decrypt the type 6 password "
+			    "with the configured master key");
 			return CLI_ERR;
 		}
-		cli_out(ctx, "%% Warning: a type 6 password does not decrypt "
-			     "with the master key; kept encrypted and unusable");
+		cli_out(ctx,
+		    "%% Warning: a type 6 password does not decrypt "
+		    "with the master key; kept encrypted and unusable");
 		store(s, NULL, xstrdup(value), 6);
 		return CLI_OK;
 	}
@@ -185,6 +188,21 @@ secret_set(struct cli_ctx *ctx, struct secret *s, const char *type,
 	return rc;
 }
 
+/*
+ * Type 7 hides nothing (it is reversible by design), so its offset buys
+ * no secrecy; a fixed offset per password keeps configurations stable
+ * across saves and diffs.  IOS picks 00-15: so do we.
+ */
+static unsigned
+type7_offset(const char *plain)
+{
+	unsigned sum = 0;
+
+	for (const unsigned char *p = (const unsigned char *)plain; *p; p++)
+		sum += *p;
+	return sum % 16;
+}
+
 void
 secret_format(struct config *cfg, struct secret *s, struct buf *out)
 {
@@ -199,7 +217,7 @@ secret_format(struct config *cfg, struct secret *s, struct buf *out)
 		}
 		if (s->enc == NULL &&
 		    passwd6_encode(cfg->master_key, s->plain, NULL, &s->enc) !=
-			PASSWD_OK) {
+		        PASSWD_OK) {
 			s->enc = NULL;
 			buf_printf(out, "0 %s", s->plain);
 			return;
@@ -212,7 +230,8 @@ secret_format(struct config *cfg, struct secret *s, struct buf *out)
 		return;
 	}
 	if (s->enc == NULL &&
-	    passwd7_encode_random(s->plain, &s->enc) != PASSWD_OK) {
+	    passwd7_encode(s->plain, type7_offset(s->plain), &s->enc) !=
+	        PASSWD_OK) {
 		s->enc = NULL;
 		buf_printf(out, "0 %s", s->plain);
 		return;
@@ -225,7 +244,7 @@ secret_rekey_all(struct config *cfg, const char *old_key)
 {
 	struct secret *s;
 
-	LIST_FOREACH(s, &cfg->secrets, entry) {
+	LIST_FOREACH (s, &cfg->secrets, entry) {
 		if (s->family != SECRET_06 || s->enc == NULL)
 			continue;
 		if (s->plain == NULL) {
@@ -233,11 +252,11 @@ secret_rekey_all(struct config *cfg, const char *old_key)
 			char *plain = NULL;
 
 			if ((cfg->master_key != NULL &&
-				passwd6_decode(cfg->master_key, s->enc,
-				    &plain) == PASSWD_OK) ||
+			        passwd6_decode(cfg->master_key, s->enc,
+			            &plain) == PASSWD_OK) ||
 			    (old_key != NULL &&
-				passwd6_decode(old_key, s->enc, &plain) ==
-				    PASSWD_OK)) {
+			        passwd6_decode(old_key, s->enc, &plain) ==
+			            PASSWD_OK)) {
 				s->plain = plain;
 				log_redact_add(plain);
 			} else {

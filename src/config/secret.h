@@ -26,30 +26,30 @@
 struct config;
 
 enum secret_family {
-	SECRET_06,	/* [0|6] */
-	SECRET_01,	/* {0|1}: 1 = type 7 */
-	SECRET_07,	/* {0|7} */
+	SECRET_06, /* [0|6] */
+	SECRET_01, /* {0|1}: 1 = type 7 */
+	SECRET_07, /* {0|7} */
 };
 
 enum secret_policy {
 	POLICY_NONE,
-	POLICY_CME,	/* the Unified CME password policy */
-	POLICY_ATA_IVR,	/* four digits */
+	POLICY_CME, /* the Unified CME password policy */
+	POLICY_ATA_IVR, /* four digits */
 };
 
 struct secret {
 	enum secret_family family;
-	char *plain;	  /* NULL: unset, or only enc known */
-	char *enc;	  /* cached encoded text: type 6 (06) or type 7 (01, 07) */
-	int show_type;	  /* SECRET_01/07: the digit asked for (0, 1 or 7) */
+	char *plain; /* NULL: unset, or only enc known */
+	char *enc; /* cached encoded text: type 6 (06) or type 7 (01, 07) */
+	int show_type; /* SECRET_01/07: the digit asked for (0, 1 or 7) */
 	int registered;
 	LIST_ENTRY(secret) entry;
 };
 
 LIST_HEAD(secret_list, secret);
 
-void secret_init(struct config *cfg, struct secret *s,
-    enum secret_family family);
+void secret_init(
+    struct config *cfg, struct secret *s, enum secret_family family);
 /* Clear and unregister (the struct itself belongs to its owner). */
 void secret_release(struct secret *s);
 int secret_is_set(const struct secret *s);

@@ -30,8 +30,8 @@ enum transfer_system {
 };
 
 struct load_cfg_file {
-	char *url;	/* slot0:Ringlist.xml */
-	char *alias;	/* Ringlist.xml */
+	char *url; /* slot0:Ringlist.xml */
+	char *alias; /* Ringlist.xml */
 	int sign;
 	TAILQ_ENTRY(load_cfg_file) entry;
 };
@@ -45,8 +45,8 @@ TAILQ_HEAD(str_list, str_item);
 
 /* A user + password pair (ssh userid, xml user, standby user, ...). */
 struct user_cred {
-	char *user;	   /* or the application name */
-	char *extra;	   /* url (url authentication), NULL otherwise */
+	char *user; /* or the application name */
+	char *extra; /* url (url authentication), NULL otherwise */
 	unsigned privilege; /* xml user: privilege level */
 	struct secret pw;
 	TAILQ_ENTRY(user_cred) entry;
@@ -57,36 +57,36 @@ struct telephony_conf {
 	int present;
 	char *secure_signaling_tp;
 	char *tftp_credentials_tp;
-	int device_security_mode;	/* enum dsm, default DSM_NONE */
-	int server_security_mode;	/* enum ssm */
+	int device_security_mode; /* enum dsm, default DSM_NONE */
+	int server_security_mode; /* enum ssm */
 	int cnf_file_perphone;
-	char *cnf_file_location;	/* flash:, slot0:, system: */
+	char *cnf_file_location; /* flash:, slot0:, system: */
 	struct load_cfg_list load_cfg_files;
 	char *ip_source_addr;
-	unsigned ip_source_port;	/* 2000 */
+	unsigned ip_source_port; /* 2000 */
 	char *ip_source_secondary;
-	unsigned secure_port;		/* 2443 (extension) */
+	unsigned secure_port; /* 2443 (extension) */
 	int service_https;
-	int encrypt_password;		/* default on */
+	int encrypt_password; /* default on */
 	unsigned max_ephones;
 	unsigned max_dn;
-	int auto_reg_ephone;		/* default on */
+	int auto_reg_ephone; /* default on */
 	unsigned auto_assign_first, auto_assign_last;
-	unsigned max_conferences;	/* 8 */
-	int conference_gain;		/* gain -6 */
+	unsigned max_conferences; /* 8 */
+	int conference_gain; /* gain -6 */
 	struct str_list transfer_patterns;
-	int transfer_system;		/* enum transfer_system */
+	int transfer_system; /* enum transfer_system */
 	char *voicemail;
 	char *moh;
-	char *version_stamp;		/* create cnf-files version-stamp LINE */
+	char *version_stamp; /* create cnf-files version-stamp LINE */
 	/* Password-bearing commands. */
-	struct user_cred_list ssh_users;     /* ssh userid U password */
+	struct user_cred_list ssh_users; /* ssh userid U password */
 	struct user_cred_list directory_auth; /* service local-directory auth */
-	struct user_cred_list xml_users;     /* xml user U password P N */
+	struct user_cred_list xml_users; /* xml user U password P N */
 	struct user_cred_list standby_users; /* standby user U password */
-	struct user_cred_list url_auth;	     /* url authentication URL APP */
-	struct user_cred_list auth_creds;    /* authentication credential */
-	char *web_admin_name;		     /* web admin system name N */
+	struct user_cred_list url_auth; /* url authentication URL APP */
+	struct user_cred_list auth_creds; /* authentication credential */
+	char *web_admin_name; /* web admin system name N */
 	struct secret web_admin_pw;
 };
 

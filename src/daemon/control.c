@@ -94,8 +94,8 @@ send_outcome(struct control_conn *c, int rc)
 		/* 2: the session ends (`exit` in exec mode). */
 		buf_printf(&b, "%d ",
 		    cli_session_quit_requested(c->sess) ? 2
-		    : rc == CLI_OK			 ? 0
-							 : 1);
+		        : rc == CLI_OK                  ? 0
+		                                        : 1);
 		cli_session_prompt(c->sess, &b);
 		send_frame(c, 'R', b.data, b.len);
 		buf_free(&b);
@@ -140,7 +140,8 @@ handle_frame(struct control_conn *c, char type, const char *payload)
 		{
 			struct buf r = BUF_INIT;
 
-			buf_printf(&r, "%d\n%s\n%s", n, buf_str(&a), buf_str(&b));
+			buf_printf(
+			    &r, "%d\n%s\n%s", n, buf_str(&a), buf_str(&b));
 			send_frame(c, 'C', r.data, r.len);
 			buf_free(&r);
 		}
@@ -148,7 +149,7 @@ handle_frame(struct control_conn *c, char type, const char *payload)
 	default:
 		c->srv->malformed++;
 		log_warnx("control session %u: unknown request type 0x%02x; "
-			  "closing it",
+		          "closing it",
 		    c->id, (unsigned char)type);
 		c->closing = 1;
 		break;
@@ -174,23 +175,21 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 
 		if (avail < FRAME_HDR)
 			break;
-		data = evbuffer_pullup(in, (ev_ssize_t)(avail <
-							 FRAME_HDR +
-							     FRAME_MAX_REQUEST
-						     ? avail
-						     : FRAME_HDR +
-							 FRAME_MAX_REQUEST));
+		data = evbuffer_pullup(in,
+		    (ev_ssize_t)(avail < FRAME_HDR + FRAME_MAX_REQUEST
+		            ? avail
+		            : FRAME_HDR + FRAME_MAX_REQUEST));
 		used = frame_parse(data,
 		    avail < FRAME_HDR + FRAME_MAX_REQUEST
-			? avail
-			: FRAME_HDR + FRAME_MAX_REQUEST,
+		        ? avail
+		        : FRAME_HDR + FRAME_MAX_REQUEST,
 		    FRAME_MAX_REQUEST, &type, &payload, &plen);
 		if (used == 0)
 			break;
 		if (used < 0) {
 			c->srv->malformed++;
 			log_warnx("control session %u: oversized request; "
-				  "closing it",
+			          "closing it",
 			    c->id);
 			c->closing = 1;
 			break;
@@ -202,7 +201,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		if (strlen(copy) != plen) {
 			c->srv->malformed++;
 			log_warnx("control session %u: NUL byte in request; "
-				  "closing it",
+			          "closing it",
 			    c->id);
 			c->closing = 1;
 		} else {
@@ -210,8 +209,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		}
 		secret_free(copy);
 	}
-	if (c->closing &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		conn_free(c);
 }
 
@@ -257,8 +255,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	c = xcalloc(1, sizeof(*c));
 	c->srv = srv;
 	c->id = ++srv->next_id;
-	c->bev = bufferevent_socket_new(srv->d->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE);
+	c->bev =
+	    bufferevent_socket_new(srv->d->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		close(fd);
 		free(c);
@@ -267,8 +265,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	c->sess = config_session_new(srv->d->cfg);
 	LIST_INSERT_HEAD(&srv->conns, c, entry);
 	srv->nconns++;
-	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
-	    c);
+	bufferevent_setcb(
+	    c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	bufferevent_set_timeouts(c->bev, &idle, NULL);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	log_debug("control session %u opened", c->id);
@@ -340,7 +338,7 @@ control_object_deleted(struct control *srv, void *obj)
 
 	if (srv == NULL)
 		return;
-	LIST_FOREACH(c, &srv->conns, entry)
+	LIST_FOREACH (c, &srv->conns, entry)
 		cli_session_forget(c->sess, obj);
 }
 
@@ -351,7 +349,7 @@ control_config_swapped(struct control *srv)
 
 	if (srv == NULL)
 		return;
-	LIST_FOREACH(c, &srv->conns, entry) {
+	LIST_FOREACH (c, &srv->conns, entry) {
 		cli_session_set_cfg(c->sess, srv->d->cfg);
 		buf_puts(cli_session_output(c->sess),
 		    "% The configuration was reloaded; back to exec mode\n");

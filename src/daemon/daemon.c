@@ -10,8 +10,8 @@
 #include "daemon/daemon.h"
 #include "lib/log.h"
 
-static const char *const statedir_subdirs[] = {"flash", "slot0", "nvram",
-    "db", "tftp", NULL};
+static const char *const statedir_subdirs[] = {
+    "flash", "slot0", "nvram", "db", "tftp", NULL};
 
 static int
 mkdir_private(const char *path)
@@ -29,8 +29,8 @@ daemon_statedir_init(const char *statedir)
 	if (mkdir_private(statedir) != 0)
 		return -1;
 	for (int i = 0; statedir_subdirs[i] != NULL; i++) {
-		snprintf(path, sizeof(path), "%s/%s", statedir,
-		    statedir_subdirs[i]);
+		snprintf(
+		    path, sizeof(path), "%s/%s", statedir, statedir_subdirs[i]);
 		if (mkdir_private(path) != 0)
 			return -1;
 	}
@@ -40,8 +40,8 @@ daemon_statedir_init(const char *statedir)
 char *
 daemon_url_path(const char *statedir, const char *url)
 {
-	static const char *const prefixes[] = {"flash:", "slot0:", "nvram:",
-	    "system:", NULL};
+	static const char *const prefixes[] = {
+	    "flash:", "slot0:", "nvram:", "system:", NULL};
 	struct buf b = BUF_INIT;
 
 	for (int i = 0; prefixes[i] != NULL; i++) {
@@ -117,8 +117,8 @@ daemon_log_lines(const char *text)
 }
 
 struct config *
-daemon_config_load(const char *path, const char *statedir, struct buf *err,
-    int *errors)
+daemon_config_load(
+    const char *path, const char *statedir, struct buf *err, int *errors)
 {
 	struct buf text = BUF_INIT;
 	struct config *cfg;
@@ -134,8 +134,8 @@ daemon_config_load(const char *path, const char *statedir, struct buf *err,
 	/* The master key first, so that type 6 values decrypt. */
 	cfg->master_key = daemon_master_key_load(statedir);
 	s = config_session_new(cfg);
-	*errors = cli_load_text(s, path, text.data ? text.data : "", text.len,
-	    err);
+	*errors =
+	    cli_load_text(s, path, text.data ? text.data : "", text.len, err);
 	config_check_refs(cfg, path, err);
 	cli_session_free(s);
 	buf_wipe(&text);
@@ -177,8 +177,8 @@ daemon_write_file_atomic(const char *path, const void *data, size_t len,
 	}
 	if (fsync(fd) != 0 || close(fd) != 0) {
 		fd = -1;
-		buf_printf(msg, "%% Cannot write %s: %s\n", tmp.data,
-		    strerror(errno));
+		buf_printf(
+		    msg, "%% Cannot write %s: %s\n", tmp.data, strerror(errno));
 		goto out_unlink;
 	}
 	fd = -1;
@@ -189,8 +189,8 @@ daemon_write_file_atomic(const char *path, const void *data, size_t len,
 			log_warn("keeping %s", bak.data);
 	}
 	if (rename(tmp.data, path) != 0) {
-		buf_printf(msg, "%% Cannot replace %s: %s\n", path,
-		    strerror(errno));
+		buf_printf(
+		    msg, "%% Cannot replace %s: %s\n", path, strerror(errno));
 		goto out_unlink;
 	}
 	slash = strrchr(dir, '/');
@@ -223,14 +223,14 @@ daemon_write_config(struct daemon *d, struct buf *msg)
 
 	buf_puts(&text, "! OpenCME startup-config\n!\n");
 	config_write(d->cfg, &text, 0, 1);
-	rc = daemon_write_file_atomic(d->startup_path, text.data, text.len, 1,
-	    msg);
+	rc = daemon_write_file_atomic(
+	    d->startup_path, text.data, text.len, 1, msg);
 	buf_wipe(&text);
 	if (rc == 0)
 		log_info("configuration saved to %s", d->startup_path);
 	else
-		log_warnx("saving the configuration to %s failed",
-		    d->startup_path);
+		log_warnx(
+		    "saving the configuration to %s failed", d->startup_path);
 	return rc;
 }
 
@@ -315,7 +315,7 @@ daemon_reload(struct daemon *d)
 	buf_free(&err);
 	if (cfg == NULL || errors > 0) {
 		log_warnx("reload of %s failed (%d errors); the running "
-			  "configuration is unchanged",
+		          "configuration is unchanged",
 		    d->startup_path, errors);
 		config_free(cfg);
 		return -1;

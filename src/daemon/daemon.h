@@ -13,7 +13,7 @@ struct control;
 struct daemon {
 	struct event_base *base;
 	char *statedir;
-	char *startup_path;	/* -f CONFIG, or STATEDIR/nvram/startup-config */
+	char *startup_path; /* -f CONFIG, or STATEDIR/nvram/startup-config */
 	struct config *cfg;
 	struct config_hooks hooks;
 	struct control *control;
@@ -45,8 +45,8 @@ char *daemon_master_key_load(const char *statedir);
 /* Load a startup-config file into a fresh tree.  Problems to err;
  * *errors counts the commands in scope that failed.  NULL when the file
  * cannot be read. */
-struct config *daemon_config_load(const char *path, const char *statedir,
-    struct buf *err, int *errors);
+struct config *daemon_config_load(
+    const char *path, const char *statedir, struct buf *err, int *errors);
 
 /* Write the running-config atomically (temp, fsync, .bak, rename,
  * fsync dir).  On failure the old file is intact. */

@@ -116,20 +116,20 @@ run_daemon(const char *config_path, const char *statedir)
 	}
 	daemon_hooks_init(&d);
 	if (stat(d.startup_path, &st) == 0) {
-		d.cfg = daemon_config_load(d.startup_path, statedir, &err,
-		    &errors);
+		d.cfg =
+		    daemon_config_load(d.startup_path, statedir, &err, &errors);
 		daemon_log_lines(buf_str(&err));
 		if (d.cfg == NULL)
 			fatalx("cannot read %s", d.startup_path);
 		if (errors > 0)
 			log_warnx("%s: %d command%s failed; running with the "
-				  "rest",
+			          "rest",
 			    d.startup_path, errors, errors == 1 ? "" : "s");
 	} else if (config_path != NULL) {
 		fatalx("%s: %s", config_path, strerror(errno));
 	} else {
-		log_info("no startup-config at %s: starting empty",
-		    d.startup_path);
+		log_info(
+		    "no startup-config at %s: starting empty", d.startup_path);
 		d.cfg = config_new();
 		d.cfg->master_key = daemon_master_key_load(statedir);
 	}
@@ -149,8 +149,8 @@ run_daemon(const char *config_path, const char *statedir)
 		event_add(sigs[i], NULL);
 	}
 	write_pidfile(statedir);
-	log_info("opencmed ready (state %s, config %s)", statedir,
-	    d.startup_path);
+	log_info(
+	    "opencmed ready (state %s, config %s)", statedir, d.startup_path);
 	event_base_dispatch(d.base);
 
 	control_free(d.control);

@@ -14,11 +14,11 @@
 /* Result codes (0 = success, negative = error). */
 enum passwd_err {
 	PASSWD_OK = 0,
-	PASSWD_E_FORMAT = -1,	/* not a well-formed encoding */
-	PASSWD_E_AUTH = -2,	/* type 6 MAC mismatch (wrong master key) */
-	PASSWD_E_TOOLONG = -3,	/* plaintext too long for the encoding */
+	PASSWD_E_FORMAT = -1, /* not a well-formed encoding */
+	PASSWD_E_AUTH = -2, /* type 6 MAC mismatch (wrong master key) */
+	PASSWD_E_TOOLONG = -3, /* plaintext too long for the encoding */
 	PASSWD_E_NOMEM = -4,
-	PASSWD_E_CRYPTO = -5,	/* OpenSSL failure */
+	PASSWD_E_CRYPTO = -5, /* OpenSSL failure */
 };
 
 const char *passwd_err_str(int err);
@@ -45,8 +45,8 @@ int passwd7_encode_random(const char *plain, char **enc_out);
  * salt may be NULL (random salt) or point to 8 bytes (deterministic tests).
  */
 int passwd6_decode(const char *master, const char *enc, char **plain_out);
-int passwd6_encode(const char *master, const char *plain,
-    const uint8_t *salt8, char **enc_out);
+int passwd6_encode(const char *master, const char *plain, const uint8_t *salt8,
+    char **enc_out);
 int passwd6_encode_with_nul(const char *master, const char *plain,
     const uint8_t *salt8, char **enc_out); /* Cisco tool's variant */
 /* Cheap syntax check: is this string shaped like a type 6 value? */

@@ -21,11 +21,10 @@
 #include "lib/buf.h"
 
 #define FRAME_HDR 5
-#define FRAME_MAX_REQUEST (16 * 1024)	     /* client -> daemon */
+#define FRAME_MAX_REQUEST (16 * 1024) /* client -> daemon */
 #define FRAME_MAX_REPLY (64 * 1024 * 1024) /* daemon -> client */
 
-void frame_encode(struct buf *out, char type, const void *payload,
-    size_t len);
+void frame_encode(struct buf *out, char type, const void *payload, size_t len);
 /*
  * Parse one frame at the start of data.  Returns the bytes consumed
  * (header + payload), 0 when more bytes are needed, -1 when the length

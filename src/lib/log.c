@@ -203,8 +203,7 @@ log_crypto(const char *fmt, ...)
 		ERR_error_string_n(e, one, sizeof(one));
 		if (used + strlen(one) + 3 < sizeof(errs))
 			used += (size_t)snprintf(errs + used,
-			    sizeof(errs) - used, "%s%s", used ? "; " : "",
-			    one);
+			    sizeof(errs) - used, "%s%s", used ? "; " : "", one);
 	}
 	va_start(ap, fmt);
 	log_emit(LOG_WARNING, "", fmt, ap,

@@ -20,7 +20,7 @@
 struct harness {
 	struct config *cfg;
 	struct cli_session *s;
-	struct buf out;	/* output of the last run() */
+	struct buf out; /* output of the last run() */
 };
 
 static inline struct harness *
@@ -112,24 +112,24 @@ assert_round_trip(struct harness *h)
 
 	if (errors != 0 || strcmp(first, second) != 0)
 		fail_msg("round trip differs (%d errors: %s)\n--- first\n%s"
-			 "--- second\n%s",
+		         "--- second\n%s",
 		    errors, buf_str(&err), first, second);
 	free(first);
 	free(second);
 	buf_free(&err);
 }
 
-#define assert_contains(hay, needle)                                       \
-	do {                                                               \
-		if (strstr((hay), (needle)) == NULL)                       \
-			fail_msg("expected \"%s\" in:\n%s", (needle), (hay)); \
+#define assert_contains(hay, needle)                                           \
+	do {                                                                   \
+		if (strstr((hay), (needle)) == NULL)                           \
+			fail_msg("expected \"%s\" in:\n%s", (needle), (hay));  \
 	} while (0)
 
-#define assert_not_contains(hay, needle)                                   \
-	do {                                                               \
-		if (strstr((hay), (needle)) != NULL)                       \
-			fail_msg("unexpected \"%s\" in:\n%s", (needle),    \
-			    (hay));                                        \
+#define assert_not_contains(hay, needle)                                       \
+	do {                                                                   \
+		if (strstr((hay), (needle)) != NULL)                           \
+			fail_msg(                                              \
+			    "unexpected \"%s\" in:\n%s", (needle), (hay));     \
 	} while (0)
 
 #endif

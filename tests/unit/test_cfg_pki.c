@@ -650,8 +650,8 @@ capf_example_truncated_blocks_are_errors(void **state)
 		    buf_str(&err));
 
 	/* Nothing stored for those blocks; the chain lines stay. */
-	TAILQ_FOREACH(tp, &cfg->trustpoints, entry)
-	assert_true(TAILQ_EMPTY(&tp->chain));
+	TAILQ_FOREACH (tp, &cfg->trustpoints, entry)
+		assert_true(TAILQ_EMPTY(&tp->chain));
 	assert_not_contains(rc, "\n certificate ");
 	assert_contains(rc,
 	    "crypto pki certificate chain cmeserver\n"

@@ -9,11 +9,11 @@ engine_enters_modes_and_sets_enum(void **state)
 
 	(void)state;
 	run_ok(h, "configure terminal", "telephony-service",
-	    "device-security-mode encrypted", "cnf-file perphone", "end",
-	    NULL);
+	    "device-security-mode encrypted", "cnf-file perphone", "end", NULL);
 	rc = running_config(h);
-	assert_contains(rc, "telephony-service\n device-security-mode "
-			    "encrypted\n");
+	assert_contains(rc,
+	    "telephony-service\n device-security-mode "
+	    "encrypted\n");
 	assert_contains(rc, " cnf-file perphone\n");
 	free(rc);
 	assert_round_trip(h);
@@ -27,8 +27,8 @@ engine_accepts_unique_prefixes(void **state)
 	char *rc;
 
 	(void)state;
-	run_ok(h, "conf t", "telephony-s", "device-sec enc", "exit", "do sh run", "end",
-	    NULL);
+	run_ok(h, "conf t", "telephony-s", "device-sec enc", "exit",
+	    "do sh run", "end", NULL);
 	rc = running_config(h);
 	assert_contains(rc, " device-security-mode encrypted\n");
 	free(rc);
@@ -102,13 +102,13 @@ engine_completes_unique_keyword(void **state)
 
 	(void)state;
 	run_ok(h, "configure terminal", "telephony-service", NULL);
-	assert_int_equal(cli_session_complete(h->s, "device-sec", &line, &list),
-	    1);
+	assert_int_equal(
+	    cli_session_complete(h->s, "device-sec", &line, &list), 1);
 	assert_string_equal(buf_str(&line), "device-security-mode ");
 	buf_reset(&line);
 	buf_reset(&list);
-	assert_int_equal(cli_session_complete(h->s, "device-security-mode e",
-			     &line, &list),
+	assert_int_equal(
+	    cli_session_complete(h->s, "device-security-mode e", &line, &list),
 	    1);
 	assert_string_equal(buf_str(&line), "device-security-mode encrypted ");
 	buf_free(&line);
@@ -134,14 +134,14 @@ static void
 engine_load_retries_parent_modes_and_ignores_out_of_scope(void **state)
 {
 	const char *text = "hostname Lab\n"
-			   "interface GigabitEthernet0/0\n"
-			   " ip address 10.0.0.1 255.255.255.0\n"
-			   " duplex auto\n"
-			   "telephony-service\n"
-			   " load 7960-7940 P00308000300\n"
-			   " device-security-mode encrypted\n"
-			   "hostname Lab2\n"
-			   " bogus-command here\n";
+	                   "interface GigabitEthernet0/0\n"
+	                   " ip address 10.0.0.1 255.255.255.0\n"
+	                   " duplex auto\n"
+	                   "telephony-service\n"
+	                   " load 7960-7940 P00308000300\n"
+	                   " device-security-mode encrypted\n"
+	                   "hostname Lab2\n"
+	                   " bogus-command here\n";
 	struct buf err = BUF_INIT;
 	int errors;
 	char *rc;
@@ -162,15 +162,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(engine_enters_modes_and_sets_enum),
-		cmocka_unit_test(engine_accepts_unique_prefixes),
-		cmocka_unit_test(engine_reports_invalid_incomplete_ambiguous),
-		cmocka_unit_test(engine_no_form_restores_default),
-		cmocka_unit_test(engine_help_lists_next_tokens),
-		cmocka_unit_test(engine_completes_unique_keyword),
-		cmocka_unit_test(engine_refuses_deprecated_commands),
-		cmocka_unit_test(
-		    engine_load_retries_parent_modes_and_ignores_out_of_scope),
+	    cmocka_unit_test(engine_enters_modes_and_sets_enum),
+	    cmocka_unit_test(engine_accepts_unique_prefixes),
+	    cmocka_unit_test(engine_reports_invalid_incomplete_ambiguous),
+	    cmocka_unit_test(engine_no_form_restores_default),
+	    cmocka_unit_test(engine_help_lists_next_tokens),
+	    cmocka_unit_test(engine_completes_unique_keyword),
+	    cmocka_unit_test(engine_refuses_deprecated_commands),
+	    cmocka_unit_test(
+	        engine_load_retries_parent_modes_and_ignores_out_of_scope),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

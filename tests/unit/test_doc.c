@@ -27,7 +27,7 @@ check_row(const struct cli_mode *mode, const struct cli_cmd *cmd, void *arg)
 
 		if (got != cmd) {
 			print_error("mode %s: example \"%s\" parses to \"%s\", "
-				    "not \"%s\"\n",
+			            "not \"%s\"\n",
 			    mode->name, one, got ? got->syntax : "(nothing)",
 			    cmd->syntax);
 			w->failures++;
@@ -88,9 +88,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(doc_every_row_has_help_for_every_token),
-		cmocka_unit_test(doc_examples_parse_to_their_rows),
-		cmocka_unit_test(doc_reference_mentions_every_mode),
+	    cmocka_unit_test(doc_every_row_has_help_for_every_token),
+	    cmocka_unit_test(doc_examples_parse_to_their_rows),
+	    cmocka_unit_test(doc_reference_mentions_every_mode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

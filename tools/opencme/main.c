@@ -34,8 +34,9 @@ static int session_ended; /* the daemon ended the session (`exit`) */
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: opencme [-d STATEDIR | -s SOCKET] "
-			"[-c LINE]...\n");
+	fprintf(stderr,
+	    "usage: opencme [-d STATEDIR | -s SOCKET] "
+	    "[-c LINE]...\n");
 	exit(2);
 }
 
@@ -129,8 +130,8 @@ transact(char type, const char *payload)
 			} else {
 				if (!interactive_tty && !secret)
 					printf("%s\n", ans);
-				int w = frame_write_fd(ctl_fd, 'A', ans,
-				    strlen(ans));
+				int w = frame_write_fd(
+				    ctl_fd, 'A', ans, strlen(ans));
 
 				secret_free(ans);
 				if (w != 0)
