@@ -211,6 +211,24 @@ typedef int cli_answer_fn(struct cli_ctx *ctx, const char *answer, void *arg);
 int cli_ask(struct cli_ctx *ctx, const char *prompt, int secret,
     cli_answer_fn *cb, void *arg);
 
+/*
+ * Commands that wait for I/O (a request to a CA over HTTP): the handler
+ * calls cli_defer() and returns CLI_PENDING; the session is busy until the
+ * operation calls cli_resume(), which runs fn with the command's context
+ * (fn may print, ask a question, defer again or finish).  If the session
+ * goes away first, fn runs with ctx NULL so that it can free arg.  Not
+ * available while a file is loaded (returns NULL).
+ */
+struct cli_deferred;
+typedef int cli_resume_fn(struct cli_ctx *ctx, void *arg);
+struct cli_deferred *cli_defer(struct cli_ctx *ctx);
+void cli_resume(struct cli_deferred *d, cli_resume_fn *fn, void *arg);
+/* Who to tell when a deferred command produced its outcome. */
+typedef void cli_notify_fn(struct cli_session *s, int rc, void *arg);
+void cli_session_set_notify(
+    struct cli_session *s, cli_notify_fn *fn, void *arg);
+int cli_session_busy(const struct cli_session *s);
+
 /* Mode changes from handlers (exit-like behaviour). */
 void cli_pop_mode(struct cli_ctx *ctx);
 

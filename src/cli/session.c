@@ -33,6 +33,15 @@ struct cli_session {
 	const char *src;
 	int line_no;
 	int quit;
+	/* A command waiting for I/O (cli_defer). */
+	struct cli_deferred *deferred;
+	cli_notify_fn *notify;
+	void *notify_arg;
+};
+
+struct cli_deferred {
+	struct cli_session *s; /* NULL once the session is gone */
+	struct cli_ctx ctx;
 };
 
 /* ---- arguments ---- */
@@ -119,6 +128,8 @@ cli_session_free(struct cli_session *s)
 		return;
 	if (s->q_cb != NULL)
 		cli_session_answer(s, NULL);
+	if (s->deferred != NULL)
+		s->deferred->s = NULL; /* the operation finds out on resume */
 	cli_session_reset(s);
 	clear_question(s);
 	buf_wipe(&s->out);
@@ -267,6 +278,59 @@ cli_ask(struct cli_ctx *ctx, const char *prompt, int secret, cli_answer_fn *cb,
 	s->q_arg = arg;
 	s->q_ctx = *ctx;
 	return CLI_PENDING;
+}
+
+struct cli_deferred *
+cli_defer(struct cli_ctx *ctx)
+{
+	struct cli_session *s = ctx->sess;
+	struct cli_deferred *d;
+
+	if (!s->interactive || s->loading || s->deferred != NULL)
+		return NULL;
+	d = xcalloc(1, sizeof(*d));
+	d->s = s;
+	d->ctx = *ctx;
+	s->deferred = d;
+	return d;
+}
+
+void
+cli_session_set_notify(struct cli_session *s, cli_notify_fn *fn, void *arg)
+{
+	s->notify = fn;
+	s->notify_arg = arg;
+}
+
+int
+cli_session_busy(const struct cli_session *s)
+{
+	return s->deferred != NULL;
+}
+
+static void finish(struct cli_session *s, struct cli_ctx *ctx, int rc);
+
+void
+cli_resume(struct cli_deferred *d, cli_resume_fn *fn, void *arg)
+{
+	struct cli_session *s = d->s;
+	struct cli_ctx ctx;
+	int rc;
+
+	if (s == NULL) {
+		free(d);
+		fn(NULL, arg);
+		return;
+	}
+	ctx = d->ctx;
+	ctx.next_mode = NULL;
+	ctx.next_obj = NULL;
+	s->deferred = NULL;
+	free(d);
+	rc = fn(&ctx, arg);
+	finish(s, &ctx, rc);
+	if (s->notify != NULL && s->deferred == NULL)
+		s->notify(s, rc, s->notify_arg);
 }
 
 static void
@@ -673,6 +737,10 @@ exec_line(struct cli_session *s, const char *line, int *ignored_block)
 	*ignored_block = 0;
 	if (s->q_cb != NULL) {
 		buf_puts(&s->out, "% A question is waiting for its answer\n");
+		return CLI_ERR;
+	}
+	if (s->deferred != NULL) {
+		buf_puts(&s->out, "% The previous command is still running\n");
 		return CLI_ERR;
 	}
 	if (strlen(line) >= CLI_LINE_MAX) {

@@ -100,6 +100,15 @@ struct config {
 struct config *config_new(void);
 void config_free(struct config *cfg);
 
+/*
+ * Services add their own rows (actions such as `crypto pki enroll`, show
+ * commands of live state) to exec mode (config_mode 0) or global
+ * configuration mode (1), before config_cli_init().  Their rows carry
+ * CLI_ACTION or write nothing: the configuration tree stays the config
+ * layer's.  Returns -1 when no slot is left.
+ */
+int config_register_table(int config_mode, struct cli_table *table);
+
 /* The tables of every mode, compiled once (cli_init). */
 int config_cli_init(struct buf *err);
 extern const struct cli_mode config_mode_exec;

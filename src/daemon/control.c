@@ -79,6 +79,8 @@ send_outcome(struct control_conn *c, int rc)
 		buf_wipe(out);
 	}
 	q = cli_session_question(c->sess, &secret);
+	if (rc == CLI_PENDING && q == NULL && cli_session_busy(c->sess))
+		return; /* the outcome comes when the operation resumes */
 	if (rc == CLI_PENDING && q != NULL) {
 		struct buf b = BUF_INIT;
 
@@ -102,6 +104,16 @@ send_outcome(struct control_conn *c, int rc)
 	}
 	if (cli_session_quit_requested(c->sess))
 		c->closing = 1;
+}
+
+/* A deferred command finished (or asked, or deferred again). */
+static void
+conn_notify_cb(struct cli_session *s, int rc, void *arg)
+{
+	struct control_conn *c = arg;
+
+	(void)s;
+	send_outcome(c, rc);
 }
 
 static void
@@ -263,6 +275,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	c->sess = config_session_new(srv->d->cfg);
+	cli_session_set_notify(c->sess, conn_notify_cb, c);
 	LIST_INSERT_HEAD(&srv->conns, c, entry);
 	srv->nconns++;
 	bufferevent_setcb(

@@ -8,6 +8,7 @@
 
 #include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "daemon/httpd.h"
 #include "lib/log.h"
 
 static const char *const statedir_subdirs[] = {
@@ -279,8 +280,11 @@ hook_save_master_key(void *arg, const char *key, struct buf *msg)
 static void
 hook_changed(void *arg, const char *what)
 {
-	(void)arg;
+	struct daemon *d = arg;
+
 	log_debug("configuration changed: %s", what);
+	if (strncmp(what, "ip http", 7) == 0 && d->httpd != NULL)
+		httpd_reconcile(d->httpd);
 }
 
 static void
@@ -326,6 +330,8 @@ daemon_reload(struct daemon *d)
 	/* Sessions hold pointers into the old tree: move them first. */
 	control_config_swapped(d->control);
 	config_free(old);
+	if (d->httpd != NULL)
+		httpd_reconcile(d->httpd);
 	d->reloads++;
 	log_info("configuration reloaded from %s", d->startup_path);
 	return 0;

@@ -17,6 +17,7 @@ struct daemon {
 	struct config *cfg;
 	struct config_hooks hooks;
 	struct control *control;
+	struct httpd *httpd;
 	int reloads;
 };
 

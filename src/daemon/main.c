@@ -16,6 +16,7 @@
 
 #include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "daemon/httpd.h"
 #include "lib/log.h"
 
 static void
@@ -148,11 +149,14 @@ run_daemon(const char *config_path, const char *statedir)
 		sigs[i] = evsignal_new(d.base, signums[i], signal_cb, &d);
 		event_add(sigs[i], NULL);
 	}
+	d.httpd = httpd_new(&d);
+	httpd_reconcile(d.httpd);
 	write_pidfile(statedir);
 	log_info(
 	    "opencmed ready (state %s, config %s)", statedir, d.startup_path);
 	event_base_dispatch(d.base);
 
+	httpd_free(d.httpd);
 	control_free(d.control);
 	for (int i = 0; signums[i] != 0; i++)
 		event_free(sigs[i]);
