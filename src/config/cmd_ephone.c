@@ -342,7 +342,10 @@ dn_enter(struct cli_ctx *ctx, const struct cli_args *args)
 		return CLI_OK;
 	}
 	if (d == NULL) {
-		if (cfg->tel.max_dn != 0 && count_dns(cfg) >= cfg->tel.max_dn) {
+		/* A saved configuration may list the limit after the objects
+		 * (or lower it later): the limit binds what is typed. */
+		if (!ctx->is_loading && cfg->tel.max_dn != 0 &&
+		    count_dns(cfg) >= cfg->tel.max_dn) {
 			cli_out(ctx,
 			    "%% Cannot create ephone-dn %u: max-dn is %u "
 			    "(telephony-service)",
@@ -520,7 +523,7 @@ ephone_enter(struct cli_ctx *ctx, const struct cli_args *args)
 		return CLI_OK;
 	}
 	if (e == NULL) {
-		if (cfg->tel.max_ephones != 0 &&
+		if (!ctx->is_loading && cfg->tel.max_ephones != 0 &&
 		    count_ephones(cfg) >= cfg->tel.max_ephones) {
 			cli_out(ctx,
 			    "%% Cannot create ephone %u: max-ephones is %u "
