@@ -109,7 +109,10 @@ static const char *const config_ignored[] = {
     NULL,
 };
 
-static struct cli_table *const exec_tables[] = {
+/* Room for the tables services register (config_register_table). */
+#define EXTRA_TABLES 8
+
+static struct cli_table *exec_tables[8 + EXTRA_TABLES] = {
     &cli_builtin_exec,
     &global_exec,
     &telephony_exec,
@@ -127,18 +130,36 @@ const struct cli_mode config_mode_exec = {
 };
 
 /* Running-config order follows IOS's (the chapter's examples). */
-static struct cli_table *const config_tables[] = {
+static struct cli_table *config_tables[11 + EXTRA_TABLES] = {
     &cli_builtin_config,
     &global_cfg_head,
     &security_cfg,
     &voice_cfg_head,
     &pki_cfg,
+    &pki_import_cfg,
     &global_cfg_tail,
     &voice_cfg_dp,
     &telephony_cfg,
     &ephone_cfg,
     NULL,
 };
+
+int
+config_register_table(int config_mode, struct cli_table *table)
+{
+	struct cli_table **tables = config_mode ? config_tables : exec_tables;
+	size_t cap = config_mode ? sizeof(config_tables) / sizeof(*tables)
+	                         : sizeof(exec_tables) / sizeof(*tables);
+	size_t n = 0;
+
+	while (tables[n] != NULL)
+		n++;
+	if (n + 1 >= cap)
+		return -1;
+	tables[n] = table;
+	tables[n + 1] = NULL;
+	return 0;
+}
 
 const struct cli_mode config_mode_config = {
     .name = "config",

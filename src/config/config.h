@@ -58,6 +58,12 @@ struct config_hooks {
 	/* A mode object (an ephone, a trustpoint...) is about to be freed:
 	 * sessions editing it must leave its mode. */
 	void (*object_deleted)(void *arg, void *obj);
+	/* Fetch a CA certificate with SCEP GetCACert from an enrollment URL;
+	 * done runs later on the loop, with der or an error text. */
+	void (*fetch_ca_cert)(void *arg, const char *url,
+	    void (*done)(void *cbarg, const unsigned char *der, size_t len,
+	        const char *err),
+	    void *cbarg);
 	/* Extra `show` output owned by services (NULL: not running). */
 	void (*show_service)(void *arg, const char *what, struct buf *out);
 };

@@ -40,6 +40,8 @@ void voice_conf_free(struct config *cfg);
 extern struct cli_table pki_cfg, pki_exec;
 extern const struct cli_mode mode_pki_server, mode_trustpoint, mode_cert_chain,
     mode_cert_hex;
+/* cmd_pki_import.c: crypto pki authenticate. */
+extern struct cli_table pki_import_cfg;
 void pki_conf_init(struct config *cfg);
 void pki_conf_free(struct config *cfg);
 

@@ -88,6 +88,13 @@ struct pki_server *pki_server_find(struct config *cfg, const char *label);
  * ("2705402C D4097362 ...", as `show crypto pki certificates` prints).
  * md is "MD5" or "SHA1"; anything else appends nothing.
  */
+/* Store a certificate (DER) in a trustpoint's chain, as `certificate
+ * [ca] SERIAL` of its `crypto pki certificate chain`; the same serial of
+ * the same kind is replaced.  Returns -1 when der is not one X.509
+ * certificate. */
+int trustpoint_chain_add(struct config *cfg, struct trustpoint *tp,
+    const unsigned char *der, size_t len, int is_ca);
+
 void pki_fingerprint_ios(
     const unsigned char *der, size_t len, const char *md, struct buf *out);
 

@@ -70,8 +70,7 @@ httpd_free(struct httpd *h)
 }
 
 int
-httpd_route(struct httpd *h, const char *path, httpd_handler_fn *fn,
-    void *arg)
+httpd_route(struct httpd *h, const char *path, httpd_handler_fn *fn, void *arg)
 {
 	if (h->nroutes == HTTPD_MAX_ROUTES)
 		return -1;
@@ -118,8 +117,8 @@ httpd_reconcile(struct httpd *h)
 		evhttp_set_cb(h->http, h->routes[i].path, h->routes[i].fn,
 		    h->routes[i].arg);
 	if (evhttp_bind_socket(h->http, addr, (ev_uint16_t)c->port) != 0) {
-		log_warn("HTTP server: cannot listen on %s port %u", addr,
-		    c->port);
+		log_warn(
+		    "HTTP server: cannot listen on %s port %u", addr, c->port);
 		evhttp_free(h->http);
 		h->http = NULL;
 		return;

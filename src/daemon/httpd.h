@@ -17,8 +17,8 @@ typedef void httpd_handler_fn(struct evhttp_request *req, void *arg);
 struct httpd *httpd_new(struct daemon *d);
 void httpd_free(struct httpd *h);
 /* Register a handler for an exact path (query string excluded). */
-int httpd_route(struct httpd *h, const char *path, httpd_handler_fn *fn,
-    void *arg);
+int httpd_route(
+    struct httpd *h, const char *path, httpd_handler_fn *fn, void *arg);
 /* Bind, rebind or close the listener as the configuration says. */
 void httpd_reconcile(struct httpd *h);
 /* For `show ip http server status`-style output and tests. */

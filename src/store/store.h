@@ -94,8 +94,8 @@ int store_serial_reserve(struct store *s, const char *ca, uint64_t *serial);
 /* Take the next CRL number and record the CRL's nextUpdate (committed,
  * like serials, so numbers only increase).  STORE_E_TXN inside a
  * transaction. */
-int store_crl_number_next(struct store *s, const char *ca,
-    int64_t next_update, uint64_t *crl_number);
+int store_crl_number_next(
+    struct store *s, const char *ca, int64_t next_update, uint64_t *crl_number);
 
 /* ------------------------------------------------------------------ */
 /* Issued certificates */
@@ -118,8 +118,8 @@ int store_cert_get(
 void store_cert_free(struct store_cert *c);
 /* Mark a serial revoked, creating a bare row when the certificate was not
  * recorded (database level minimal).  STORE_E_EXISTS if already revoked. */
-int store_cert_revoke(struct store *s, const char *ca, uint64_t serial,
-    int64_t when, int reason);
+int store_cert_revoke(
+    struct store *s, const char *ca, uint64_t serial, int64_t when, int reason);
 
 #define STORE_CERT_ALL 0
 #define STORE_CERT_REVOKED 1
@@ -165,8 +165,8 @@ struct store_request {
  * same transaction id. */
 int store_request_add(
     struct store *s, const struct store_request *r, int64_t *id);
-int store_request_get(struct store *s, const char *ca, int64_t id,
-    struct store_request **out);
+int store_request_get(
+    struct store *s, const char *ca, int64_t id, struct store_request **out);
 int store_request_find_tid(struct store *s, const char *ca, const char *tid,
     struct store_request **out);
 void store_request_free(struct store_request *r);
