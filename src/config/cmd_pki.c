@@ -146,6 +146,17 @@ trustpoint_new(struct config *cfg, const char *name)
 	return tp;
 }
 
+struct trustpoint *
+trustpoint_declare(struct config *cfg, const char *name)
+{
+	struct trustpoint *tp = trustpoint_lookup(cfg, name);
+
+	if (tp == NULL)
+		tp = trustpoint_new(cfg, name);
+	tp->declared = 1;
+	return tp;
+}
+
 static struct pki_server *
 pki_server_new(struct config *cfg, const char *label)
 {

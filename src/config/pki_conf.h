@@ -81,6 +81,9 @@ struct config;
 /* A declared trustpoint (not one known only from a chain block). */
 struct trustpoint *trustpoint_find(struct config *cfg, const char *name);
 struct pki_server *pki_server_find(struct config *cfg, const char *label);
+/* The trustpoint NAME, created (declared) when missing, as IOS does for
+ * a certificate server's own trustpoint. */
+struct trustpoint *trustpoint_declare(struct config *cfg, const char *name);
 
 /*
  * Append the IOS form of a certificate fingerprint to out: the digest of

@@ -9,6 +9,7 @@
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/httpd.h"
+#include "svc/pki/pki_svc.h"
 #include "lib/log.h"
 
 static const char *const statedir_subdirs[] = {
@@ -285,6 +286,7 @@ hook_changed(void *arg, const char *what)
 	log_debug("configuration changed: %s", what);
 	if (strncmp(what, "ip http", 7) == 0 && d->httpd != NULL)
 		httpd_reconcile(d->httpd);
+	pki_svc_changed(d, what);
 }
 
 static void
@@ -332,6 +334,7 @@ daemon_reload(struct daemon *d)
 	config_free(old);
 	if (d->httpd != NULL)
 		httpd_reconcile(d->httpd);
+	pki_svc_changed(d, "reload");
 	d->reloads++;
 	log_info("configuration reloaded from %s", d->startup_path);
 	return 0;

@@ -17,6 +17,7 @@
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/httpd.h"
+#include "svc/pki/pki_svc.h"
 #include "lib/log.h"
 
 static void
@@ -151,11 +152,14 @@ run_daemon(const char *config_path, const char *statedir)
 	}
 	d.httpd = httpd_new(&d);
 	httpd_reconcile(d.httpd);
+	if (pki_svc_start(&d) != 0)
+		log_warnx("PKI service not started");
 	write_pidfile(statedir);
 	log_info(
 	    "opencmed ready (state %s, config %s)", statedir, d.startup_path);
 	event_base_dispatch(d.base);
 
+	pki_svc_stop(&d);
 	httpd_free(d.httpd);
 	control_free(d.control);
 	for (int i = 0; signums[i] != 0; i++)
@@ -205,6 +209,7 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 	log_init("opencmed", use_syslog, verbose);
+	pki_svc_register_cli();
 	if (config_cli_init(&err) != 0)
 		fatalx("command tables are inconsistent:\n%s", buf_str(&err));
 	buf_free(&err);

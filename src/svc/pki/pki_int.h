@@ -1,0 +1,54 @@
+/* Internal to the PKI service (src/svc/pki). */
+#ifndef OPENCME_SVC_PKI_INT_H
+#define OPENCME_SVC_PKI_INT_H
+
+#include <openssl/x509.h>
+
+#include "config/config.h"
+#include "daemon/daemon.h"
+#include "pki/ca.h"
+#include "pki/keystore.h"
+#include "store/store.h"
+
+#define SCEP_PATH "/cgi-bin/pkiclient.exe"
+
+struct evhttp_request;
+
+struct pki_svc {
+	struct daemon *d;
+	struct store *store;
+	struct keystore *keys;
+	struct ca *ca;		/* the enabled local certificate server */
+	char *ca_label;
+	char *ca_error;		/* why the server could not start */
+	int scep_routed;
+	unsigned long scep_requests;
+	unsigned long scep_errors;
+};
+
+/* The running service; NULL when opencmed only checks a file. */
+extern struct pki_svc *pki_svc;
+
+/* pki_svc.c */
+void pki_svc_reconcile(struct pki_svc *s);
+struct pki_server *pki_svc_enabled_server(struct config *cfg);
+
+/* pki_scep.c: the SCEP endpoint (GET/POST SCEP_PATH). */
+void pki_scep_http_cb(struct evhttp_request *req, void *arg);
+
+/* pki_enroll.c: the SCEP client. */
+void pki_fetch_ca_cert(void *arg, const char *url,
+    void (*done)(void *cbarg, const unsigned char *der, size_t len,
+	const char *err),
+    void *cbarg);
+extern struct cli_table pki_enroll_cfg;
+void pki_enroll_stop_all(void);
+
+/* pki_cli.c */
+extern struct cli_table pki_svc_exec, pki_svc_cfg;
+
+/* IOS-style grouping of hex: groups of 8 digits, 8 groups a line. */
+void pki_hex_lines(const unsigned char *der, size_t len, const char *indent,
+    struct buf *out);
+
+#endif
