@@ -32,27 +32,27 @@
 
 #define SCEP_MAX_MESSAGE (256 * 1024)
 #define SCEP_NONCE_LEN 16
-#define SCEP_NONCE_MAX 64	      /* longest senderNonce accepted */
+#define SCEP_NONCE_MAX 64 /* longest senderNonce accepted */
 #define SCEP_TRANSACTION_ID_MAX 128 /* longest transactionID accepted */
-#define SCEP_CHALLENGE_MAX 255	      /* longest challengePassword */
+#define SCEP_CHALLENGE_MAX 255 /* longest challengePassword */
 
 /* Result codes (0 = success, negative = error). */
 enum scep_err {
 	SCEP_OK = 0,
-	SCEP_E_TOOBIG = -1,	  /* input over SCEP_MAX_MESSAGE */
-	SCEP_E_DER = -2,	  /* not DER, truncated or trailing bytes */
-	SCEP_E_FORMAT = -3,	  /* DER, but not the expected structure */
-	SCEP_E_SIGNATURE = -4,	  /* outer signature does not verify */
-	SCEP_E_RECIPIENT = -5,	  /* envelope not encrypted to our cert */
-	SCEP_E_DECRYPT = -6,	  /* envelope does not decrypt */
-	SCEP_E_ALG = -7,	  /* unsupported digest or cipher */
-	SCEP_E_MSGTYPE = -8,	  /* unknown or unexpected messageType */
-	SCEP_E_ATTR = -9,	  /* missing or malformed SCEP attribute */
-	SCEP_E_CONTENT = -10,	  /* inner content (CSR, names) malformed */
+	SCEP_E_TOOBIG = -1, /* input over SCEP_MAX_MESSAGE */
+	SCEP_E_DER = -2, /* not DER, truncated or trailing bytes */
+	SCEP_E_FORMAT = -3, /* DER, but not the expected structure */
+	SCEP_E_SIGNATURE = -4, /* outer signature does not verify */
+	SCEP_E_RECIPIENT = -5, /* envelope not encrypted to our cert */
+	SCEP_E_DECRYPT = -6, /* envelope does not decrypt */
+	SCEP_E_ALG = -7, /* unsupported digest or cipher */
+	SCEP_E_MSGTYPE = -8, /* unknown or unexpected messageType */
+	SCEP_E_ATTR = -9, /* missing or malformed SCEP attribute */
+	SCEP_E_CONTENT = -10, /* inner content (CSR, names) malformed */
 	SCEP_E_TRANSACTION = -11, /* CertRep transactionID mismatch */
-	SCEP_E_NONCE = -12,	  /* CertRep recipientNonce mismatch */
-	SCEP_E_ARG = -13,	  /* bad argument from the caller */
-	SCEP_E_CRYPTO = -14,	  /* OpenSSL failure while building */
+	SCEP_E_NONCE = -12, /* CertRep recipientNonce mismatch */
+	SCEP_E_ARG = -13, /* bad argument from the caller */
+	SCEP_E_CRYPTO = -14, /* OpenSSL failure while building */
 };
 
 const char *scep_err_str(int err);
@@ -118,21 +118,21 @@ struct scep_error {
 
 /* A request as seen by the server.  All fields owned by the request. */
 struct scep_request {
-	int msg_type;	      /* enum scep_msg_type */
+	int msg_type; /* enum scep_msg_type */
 	char *transaction_id; /* NUL-terminated printable text */
 	uint8_t sender_nonce[SCEP_NONCE_MAX];
 	size_t sender_nonce_len;
-	X509 *signer_cert;	    /* the requester's cert: replies go to it */
+	X509 *signer_cert; /* the requester's cert: replies go to it */
 	int is_signer_self_signed; /* signer cert is self-issued and verifies */
-	int cipher;		    /* enum scep_cipher of the envelope */
-	int digest_nid;		    /* the SignerInfo digest (NID_sha1, ...) */
+	int cipher; /* enum scep_cipher of the envelope */
+	int digest_nid; /* the SignerInfo digest (NID_sha1, ...) */
 	/* PKCSReq, RenewalReq: */
-	X509_REQ *csr;		 /* self-signature verified */
+	X509_REQ *csr; /* self-signature verified */
 	char *challenge_password; /* NULL when absent; cleansed on free */
-	int is_signer_csr_key;	 /* signer cert key == CSR key */
+	int is_signer_csr_key; /* signer cert key == CSR key */
 	/* CertPoll (IssuerAndSubject) and GetCert/GetCRL (issuer, serial): */
 	X509_NAME *issuer;
-	X509_NAME *subject;   /* CertPoll only */
+	X509_NAME *subject; /* CertPoll only */
 	ASN1_INTEGER *serial; /* GetCert, GetCRL only */
 };
 
@@ -147,8 +147,7 @@ struct scep_request {
  * scep_reply_failure(*out, err->fail_info, ...) and must free it.
  */
 int scep_request_parse(const uint8_t *der, size_t len, X509 *ca_or_ra_cert,
-    EVP_PKEY *ca_or_ra_key, struct scep_request **out,
-    struct scep_error *err);
+    EVP_PKEY *ca_or_ra_key, struct scep_request **out, struct scep_error *err);
 void scep_request_free(struct scep_request *req);
 
 /*
@@ -161,7 +160,7 @@ void scep_request_free(struct scep_request *req);
  * (may be NULL), or the CRL.  PENDING and FAILURE carry empty content.
  */
 int scep_reply_success_cert(const struct scep_request *req, X509 *issued,
-    STACK_OF(X509) *extra, X509 *signer_cert, EVP_PKEY *signer_key,
+    STACK_OF(X509) * extra, X509 *signer_cert, EVP_PKEY *signer_key,
     struct buf *out_der);
 int scep_reply_success_crl(const struct scep_request *req, X509_CRL *crl,
     X509 *signer_cert, EVP_PKEY *signer_key, struct buf *out_der);
@@ -189,10 +188,10 @@ struct scep_client_state {
 	int msg_type; /* of the last request built */
 	char *transaction_id;
 	uint8_t sender_nonce[SCEP_NONCE_LEN]; /* of the last request */
-	X509 *signer_cert;	/* throw-away or given; replies are for it */
-	int cipher;		/* enum scep_cipher */
-	int digest;		/* enum scep_digest */
-	X509_NAME *subject;	/* of the CSR, for CertPoll */
+	X509 *signer_cert; /* throw-away or given; replies are for it */
+	int cipher; /* enum scep_cipher */
+	int digest; /* enum scep_digest */
+	X509_NAME *subject; /* of the CSR, for CertPoll */
 	EVP_PKEY *csr_pubkey; /* to pick the issued cert; may be NULL */
 };
 
@@ -200,8 +199,8 @@ void scep_client_state_free(struct scep_client_state *st);
 
 struct scep_build_opts {
 	int msg_type; /* SCEP_MSG_PKCSREQ (0 means that) or _RENEWALREQ */
-	int cipher;   /* enum scep_cipher, default AES-128 */
-	int digest;   /* enum scep_digest, default SHA-256 */
+	int cipher; /* enum scep_cipher, default AES-128 */
+	int digest; /* enum scep_digest, default SHA-256 */
 	/*
 	 * Sign with this existing certificate (RenewalReq: the old cert; RA
 	 * forwarding: the RA cert) whose key is the key argument.  NULL: a
@@ -239,11 +238,11 @@ int scep_issuer_serial_build(int msg_type, const X509_NAME *issuer,
 /* A CertRep as seen by the client. */
 struct scep_reply {
 	int pki_status; /* enum scep_pki_status */
-	int fail_info;	/* SCEP_FAIL_NONE unless FAILURE */
+	int fail_info; /* SCEP_FAIL_NONE unless FAILURE */
 	char *transaction_id;
-	X509 *issued;		/* SUCCESS for a cert request */
-	STACK_OF(X509) *certs; /* SUCCESS: all certs of the reply */
-	X509_CRL *crl;		/* SUCCESS for GetCRL */
+	X509 *issued; /* SUCCESS for a cert request */
+	STACK_OF(X509) * certs; /* SUCCESS: all certs of the reply */
+	X509_CRL *crl; /* SUCCESS for GetCRL */
 };
 
 /*
@@ -254,8 +253,8 @@ struct scep_reply {
  * one holding st->csr_pubkey, else the first certificate.
  */
 int scep_reply_parse(const uint8_t *der, size_t len, X509 *ca_or_ra_cert,
-    const struct scep_client_state *st, EVP_PKEY *key,
-    struct scep_reply **out, struct scep_error *err);
+    const struct scep_client_state *st, EVP_PKEY *key, struct scep_reply **out,
+    struct scep_error *err);
 void scep_reply_free(struct scep_reply *r);
 
 /*
@@ -265,7 +264,7 @@ void scep_reply_free(struct scep_reply *r);
  * every certificate.
  */
 int scep_getcacert_parse(const uint8_t *der, size_t len, X509 **ca_out,
-    X509 **ra_out, STACK_OF(X509) **certs_out, struct scep_error *err);
+    X509 **ra_out, STACK_OF(X509) * *certs_out, struct scep_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Transport helpers */

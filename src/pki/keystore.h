@@ -104,8 +104,7 @@ int keystore_delete(struct keystore *ks, const char *label);
  * All keys, sorted by label; *out is malloc'ed (free()), *n its length.
  * A file that cannot be decoded is listed as KEYSTORE_UNKNOWN, 0 bits.
  */
-int keystore_list(
-    struct keystore *ks, struct keystore_info **out, size_t *n);
+int keystore_list(struct keystore *ks, struct keystore_info **out, size_t *n);
 /* Type and size of one key. */
 int keystore_info_get(
     struct keystore *ks, const char *label, struct keystore_info *out);
@@ -124,8 +123,8 @@ enum keystore_format {
 	KEYSTORE_DER = 1, /* DER SubjectPublicKeyInfo */
 };
 /* Append the public key (SubjectPublicKeyInfo) of a stored key to out. */
-int keystore_pubkey_export(struct keystore *ks, const char *label,
-    int format, struct buf *out);
+int keystore_pubkey_export(
+    struct keystore *ks, const char *label, int format, struct buf *out);
 /* The same for a key in memory. */
 int keystore_pubkey_encode(const EVP_PKEY *key, int format, struct buf *out);
 

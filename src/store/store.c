@@ -335,8 +335,8 @@ migrate(struct store *s)
 	}
 	if (v < NMIGRATIONS) {
 		/* A PRAGMA takes no parameters; the value is our constant. */
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
-		    NMIGRATIONS);
+		snprintf(
+		    sql, sizeof(sql), "PRAGMA user_version = %d", NMIGRATIONS);
 		rc = exec_sql(s, sql);
 	}
 out:
@@ -352,8 +352,8 @@ store_open(const char *path, struct store **out)
 	if (path == NULL || out == NULL)
 		return STORE_E_INVAL;
 	s = xcalloc(1, sizeof(*s));
-	rc = map_rc(sqlite3_open_v2(path, &s->db,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL));
+	rc = map_rc(sqlite3_open_v2(
+	    path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL));
 	if (rc != 0)
 		goto out;
 	sqlite3_extended_result_codes(s->db, 1);
@@ -362,9 +362,10 @@ store_open(const char *path, struct store **out)
 		goto out;
 	/* WAL for readers beside the writer; FULL so that a committed
 	 * serial reservation survives a power cut. */
-	rc = exec_sql(s, "PRAGMA journal_mode = WAL;"
-	                 "PRAGMA synchronous = FULL;"
-	                 "PRAGMA foreign_keys = ON;");
+	rc = exec_sql(s,
+	    "PRAGMA journal_mode = WAL;"
+	    "PRAGMA synchronous = FULL;"
+	    "PRAGMA foreign_keys = ON;");
 	if (rc != 0)
 		goto out;
 	rc = migrate(s);
@@ -565,8 +566,8 @@ store_serial_reserve(struct store *s, const char *ca, uint64_t *serial)
 }
 
 int
-store_crl_number_next(struct store *s, const char *ca, int64_t next_update,
-    uint64_t *crl_number)
+store_crl_number_next(
+    struct store *s, const char *ca, int64_t next_update, uint64_t *crl_number)
 {
 	return ca_counter_next(s, ca, 1, next_update, crl_number);
 }
@@ -676,8 +677,8 @@ store_cert_free(struct store_cert *c)
 }
 
 int
-store_cert_revoke(struct store *s, const char *ca, uint64_t serial,
-    int64_t when, int reason)
+store_cert_revoke(
+    struct store *s, const char *ca, uint64_t serial, int64_t when, int reason)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
@@ -688,8 +689,7 @@ store_cert_revoke(struct store *s, const char *ca, uint64_t serial,
 	if (rc != 0)
 		return rc;
 	rc = prepare(s,
-	    "SELECT revoked_at FROM issued WHERE ca = ?1 AND serial = ?2",
-	    &st);
+	    "SELECT revoked_at FROM issued WHERE ca = ?1 AND serial = ?2", &st);
 	if (rc == 0)
 		rc = bind_text(st, 1, ca);
 	if (rc == 0)
@@ -854,8 +854,8 @@ request_from_row(sqlite3_stmt *st)
 }
 
 static int
-request_query_one(struct store *s, const char *sql, const char *ca,
-    int64_t id, const char *tid, struct store_request **out)
+request_query_one(struct store *s, const char *sql, const char *ca, int64_t id,
+    const char *tid, struct store_request **out)
 {
 	sqlite3_stmt *st = NULL;
 	struct store_request *r = NULL;
@@ -883,8 +883,8 @@ out:
 }
 
 int
-store_request_get(struct store *s, const char *ca, int64_t id,
-    struct store_request **out)
+store_request_get(
+    struct store *s, const char *ca, int64_t id, struct store_request **out)
 {
 	if (s == NULL || ca == NULL || out == NULL)
 		return STORE_E_INVAL;
