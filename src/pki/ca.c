@@ -1067,6 +1067,34 @@ ca_request_remove(struct ca *ca, int64_t id, size_t *count)
 }
 
 int
+ca_request_expire(struct ca *ca, time_t now, unsigned hours, size_t *count)
+{
+	struct req_collect c;
+	time_t limit;
+	size_t i, done = 0;
+	int rc;
+
+	if (ca == NULL || hours == 0)
+		return PKI_E_INVAL;
+	limit = now - (time_t)hours * 3600;
+	rc = requests_collect(ca, STORE_REQ_PENDING, 0, &c);
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < c.n && rc == 0; i++) {
+		if (c.list[i].received >= limit)
+			continue;
+		rc = from_store(
+		    store_request_delete(ca->st, ca->label, c.list[i].id));
+		if (rc == 0)
+			done++;
+	}
+	ca_request_list_free(c.list, c.n);
+	if (rc == 0 && count != NULL)
+		*count = done;
+	return rc;
+}
+
+int
 ca_request_lookup_by_transaction(
     struct ca *ca, const char *transaction_id, int *state, X509 **cert)
 {
@@ -1084,10 +1112,8 @@ ca_request_lookup_by_transaction(
 		rc = cert_from_der(r->cert_der, r->cert_len, &x);
 	if (rc == 0) {
 		*state = r->state;
-		if (cert != NULL && x != NULL)
-			*cert = x;
-		else if (cert != NULL)
-			*cert = NULL;
+		if (cert != NULL)
+			*cert = x; /* NULL unless issued */
 	}
 	store_request_free(r);
 	return rc;

@@ -136,7 +136,13 @@ int ca_crl(struct ca *ca, unsigned hours, X509_CRL **out);
  * its MD5 fingerprint are stored.  transaction_id (SCEP) may be NULL; a
  * request repeating the transaction id and the same CSR returns the
  * existing id (a SCEP retransmission), a different CSR PKI_E_EXISTS.  With
- * grant_auto the request is issued at once.  *id gets the request id.
+ * grant_auto the request is issued at once; if that fails its error is
+ * returned and the request stays queued (pending or granted) for a later
+ * ca_request_grant.  *id gets the request id.
+ *
+ * The issued certificate is kept with its request (whatever the database
+ * level) so that SCEP polls can fetch it; ca_request_remove or
+ * ca_request_expire drops it.
  */
 int ca_request_add(
     struct ca *ca, X509_REQ *req, const char *transaction_id, int64_t *id);
@@ -163,6 +169,12 @@ int ca_request_grant(struct ca *ca, int64_t id, size_t *count);
 int ca_request_reject(struct ca *ca, int64_t id, size_t *count);
 /* Delete requests from the database (any state). */
 int ca_request_remove(struct ca *ca, int64_t id, size_t *count);
+/*
+ * `lifetime enrollment-request`: delete the pending requests received
+ * more than hours ago (before now - hours); *count (may be NULL) gets how
+ * many were removed.
+ */
+int ca_request_expire(struct ca *ca, time_t now, unsigned hours, size_t *count);
 
 /*
  * For SCEP polling: the state of the request with that transaction id

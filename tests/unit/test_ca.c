@@ -882,6 +882,34 @@ ca_grant_all_and_reject_all_act_on_pending_requests_only(void **state)
 }
 
 static void
+ca_request_expire_drops_old_pending_requests_only(void **state)
+{
+	struct fx *f = *state;
+	X509_REQ *r = make_csr(ec_key, "CN=old", NULL);
+	struct ca_request *list = NULL;
+	size_t n = 0, count = 9;
+	int64_t a = 0, b = 0;
+	time_t now = time(NULL);
+
+	assert_int_equal(ca_request_add(f->ca, r, "A", &a), 0);
+	assert_int_equal(ca_request_add(f->ca, r, "B", &b), 0);
+	assert_int_equal(ca_request_grant(f->ca, b, NULL), 0);
+	/* Not yet old at 168 hours. */
+	assert_int_equal(ca_request_expire(f->ca, now, 168, &count), 0);
+	assert_int_equal(count, 0);
+	/* A week and a bit later only the pending one goes. */
+	assert_int_equal(
+	    ca_request_expire(f->ca, now + 169 * 3600, 168, &count), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(ca_request_list(f->ca, &list, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].id, b);
+	ca_request_list_free(list, n);
+	assert_int_equal(ca_request_expire(f->ca, now, 0, NULL), PKI_E_INVAL);
+	X509_REQ_free(r);
+}
+
+static void
 ca_grant_auto_issues_requests_on_arrival(void **state)
 {
 	struct fx *f = *state;
@@ -1059,6 +1087,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        ca_grant_all_and_reject_all_act_on_pending_requests_only,
 	        fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        ca_request_expire_drops_old_pending_requests_only, fx_setup,
+	        fx_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        ca_grant_auto_issues_requests_on_arrival, fx_setup,
 	        fx_teardown),
