@@ -18,6 +18,20 @@ while [ ! -S "$state/opencme.sock" ] && [ $i -lt 100 ]; do
 	i=$((i + 1))
 done
 cli() { "$build/opencme" -d "$state" "$@"; }
+echo
+echo "== the local CA (crypto pki server demo-ca) is up:"
+cli -c "show crypto pki server"
+echo
+echo "== enrolling the server trustpoints against it over SCEP (loopback)"
+for tp in cme-server sast1 sast2 capf tftp; do
+	printf 'yes\nyes\n' | cli -c 'configure terminal' \
+		-c "crypto pki authenticate $tp" -c "crypto pki enroll $tp" \
+		-c end | grep -E 'Fingerprint SHA1|Certificate received|%' ||
+		{ echo "enrollment of $tp failed"; exit 1; }
+done
+echo
+echo "CME-Demo# show crypto pki trustpoint status"
+cli -c "show crypto pki trustpoint status" | grep -E 'Trustpoint|Keys|authenticated|request'
 for cmd in "show telephony-service security-info" "show ctl-client" \
 	"show capf-server summary" "show capf-server auth-string" \
 	"show password-encryption"; do

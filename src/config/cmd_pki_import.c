@@ -128,15 +128,15 @@ accept_cb(struct cli_ctx *ctx, const char *answer, void *arg)
 		auth_op_free(op);
 		return CLI_ERR;
 	}
-	if (answer == NULL || (strcasecmp(answer, "yes") != 0 &&
-				  strcasecmp(answer, "y") != 0)) {
+	if (answer == NULL ||
+	    (strcasecmp(answer, "yes") != 0 && strcasecmp(answer, "y") != 0)) {
 		cli_out(ctx, "%% Certificate not accepted: nothing was stored");
 		goto out;
 	}
 	tp = trustpoint_find(ctx->cfg, op->tp_name);
 	if (tp == NULL) {
-		cli_out(ctx, "%% Trustpoint %s was removed meanwhile",
-		    op->tp_name);
+		cli_out(
+		    ctx, "%% Trustpoint %s was removed meanwhile", op->tp_name);
 		goto out;
 	}
 	if (trustpoint_chain_add(ctx->cfg, tp, op->der, op->der_len, 1) != 0) {
@@ -161,14 +161,16 @@ offer(struct cli_ctx *ctx, struct auth_op *op)
 
 	if (x == NULL || p != op->der + op->der_len) {
 		X509_free(x);
-		cli_out(ctx, "%% Error in receiving certificate: not a valid "
-			     "X.509 certificate; nothing was stored");
+		cli_out(ctx,
+		    "%% Error in receiving certificate: not a valid "
+		    "X.509 certificate; nothing was stored");
 		auth_op_free(op);
 		return CLI_ERR;
 	}
 	if (X509_cmp_current_time(X509_get0_notAfter(x)) < 0)
-		cli_out(ctx, "%% Warning: this certificate expired; it is "
-			     "stored but not used for new sessions");
+		cli_out(ctx,
+		    "%% Warning: this certificate expired; it is "
+		    "stored but not used for new sessions");
 	X509_free(x);
 	show_attributes(ctx, op->der, op->der_len);
 	return cli_ask(ctx, "% Do you accept this certificate? [yes/no]: ", 0,
@@ -189,8 +191,9 @@ paste_line(struct auth_op *op, const char *line)
 	while (*line == ' ' || *line == '\t')
 		line++;
 	len = strlen(line);
-	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t' ||
-			      line[len - 1] == '\r'))
+	while (len > 0 &&
+	    (line[len - 1] == ' ' || line[len - 1] == '\t' ||
+	        line[len - 1] == '\r'))
 		len--;
 	if (len >= 2 && line[len - 1] == '>' && line[len - 2] == ' ')
 		len -= 2;
@@ -205,8 +208,8 @@ paste_line(struct auth_op *op, const char *line)
 		char ch = line[i];
 
 		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-			(ch >= '0' && ch <= '9') || ch == '+' || ch == '/' ||
-			ch == '='))
+		        (ch >= '0' && ch <= '9') || ch == '+' || ch == '/' ||
+		        ch == '='))
 			return -1;
 	}
 	if (op->b64.len + len > PASTE_MAX)
@@ -246,8 +249,9 @@ paste_cb(struct cli_ctx *ctx, const char *answer, void *arg)
 		return CLI_ERR;
 	}
 	if (answer == NULL) {
-		cli_out(ctx, "%% End of input before the certificate ended; "
-			     "nothing was stored");
+		cli_out(ctx,
+		    "%% End of input before the certificate ended; "
+		    "nothing was stored");
 		auth_op_free(op);
 		return CLI_ERR;
 	}
@@ -258,8 +262,9 @@ paste_cb(struct cli_ctx *ctx, const char *answer, void *arg)
 			t++;
 		if (*t == '\0' || strncasecmp(t, "quit", 4) == 0) {
 			if (op->b64.len == 0 || decode_paste(op) != 0) {
-				cli_out(ctx, "%% No valid base64 certificate "
-					     "was pasted; nothing was stored");
+				cli_out(ctx,
+				    "%% No valid base64 certificate "
+				    "was pasted; nothing was stored");
 				auth_op_free(op);
 				return CLI_ERR;
 			}
@@ -267,8 +272,9 @@ paste_cb(struct cli_ctx *ctx, const char *answer, void *arg)
 		}
 	}
 	if (paste_line(op, answer) != 0) {
-		cli_out(ctx, "%% Invalid base64 data in the pasted certificate; "
-			     "nothing was stored");
+		cli_out(ctx,
+		    "%% Invalid base64 data in the pasted certificate; "
+		    "nothing was stored");
 		auth_op_free(op);
 		return CLI_ERR;
 	}
@@ -307,7 +313,8 @@ fetch_done(void *arg, const unsigned char *der, size_t len, const char *err)
 		memcpy(w->op->der, der, len);
 		w->op->der_len = len;
 	} else {
-		buf_printf(&w->op->b64, "%% Cannot get the CA certificate: %s\n",
+		buf_printf(&w->op->b64,
+		    "%% Cannot get the CA certificate: %s\n",
 		    err ? err : "unknown error");
 	}
 	cli_resume(w->d, fetched_cb, w->op);
@@ -330,8 +337,9 @@ authenticate_run(struct cli_ctx *ctx, const struct cli_args *args)
 	op->tp_name = xstrdup(name);
 	if (tp->enrollment_terminal || tp->enrollment_url == NULL) {
 		cli_out(ctx, "Enter the base 64 encoded CA certificate.");
-		cli_out(ctx, "End with a blank line or the word \"quit\" on a "
-			     "line by itself");
+		cli_out(ctx,
+		    "End with a blank line or the word \"quit\" on a "
+		    "line by itself");
 		return cli_ask(ctx, "", 0, paste_cb, op);
 	}
 	if (h == NULL || h->fetch_ca_cert == NULL) {
@@ -346,8 +354,9 @@ authenticate_run(struct cli_ctx *ctx, const struct cli_args *args)
 		w->d = cli_defer(ctx);
 		if (w->d == NULL) {
 			free(w);
-			cli_out(ctx, "%% crypto pki authenticate needs an "
-				     "interactive session");
+			cli_out(ctx,
+			    "%% crypto pki authenticate needs an "
+			    "interactive session");
 			auth_op_free(op);
 			return CLI_ERR;
 		}
@@ -358,12 +367,12 @@ authenticate_run(struct cli_ctx *ctx, const struct cli_args *args)
 }
 
 static const struct cli_cmd pki_import_cmds[] = {
-	{.syntax = "crypto pki authenticate NAME$name",
-	    .help = HELP("Encryption module", "Public key infrastructure",
-		"Get and accept the CA certificate of a trustpoint",
-		"Trustpoint label"),
-	    .handler = authenticate_run,
-	    .flags = CLI_ACTION},
+    {.syntax = "crypto pki authenticate NAME$name",
+        .help = HELP("Encryption module", "Public key infrastructure",
+            "Get and accept the CA certificate of a trustpoint",
+            "Trustpoint label"),
+        .handler = authenticate_run,
+        .flags = CLI_ACTION},
 };
 
 struct cli_table pki_import_cfg = CLI_TABLE(pki_import_cmds);

@@ -53,8 +53,8 @@ request_done_cb(struct evhttp_request *req, void *arg)
 			body = xmalloc(len);
 			evbuffer_remove(in, body, len);
 		}
-		ctype = evhttp_find_header(evhttp_request_get_input_headers(req),
-		    "Content-Type");
+		ctype = evhttp_find_header(
+		    evhttp_request_get_input_headers(req), "Content-Type");
 	}
 	r->done(r->arg, status, ctype, body, len, err);
 	free(body);
@@ -92,8 +92,8 @@ httpc_request(struct event_base *base, const char *url,
 	r = xcalloc(1, sizeof(*r));
 	r->done = done;
 	r->arg = arg;
-	r->conn = evhttp_connection_base_new(base, NULL, host,
-	    (unsigned short)port);
+	r->conn =
+	    evhttp_connection_base_new(base, NULL, host, (unsigned short)port);
 	if (r->conn == NULL) {
 		free(r);
 		goto out;
@@ -101,18 +101,18 @@ httpc_request(struct event_base *base, const char *url,
 	evhttp_connection_set_timeout(r->conn, timeout_s);
 	req = evhttp_request_new(request_done_cb, r);
 	buf_printf(&hostport, "%s:%d", host, port);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Host",
-	    buf_str(&hostport));
+	evhttp_add_header(
+	    evhttp_request_get_output_headers(req), "Host", buf_str(&hostport));
 	if (body != NULL) {
-		evbuffer_add(evhttp_request_get_output_buffer(req), body,
-		    body_len);
+		evbuffer_add(
+		    evhttp_request_get_output_buffer(req), body, body_len);
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Content-Type",
 		    content_type ? content_type : "application/octet-stream");
 	}
 	if (evhttp_make_request(r->conn, req,
-		body != NULL ? EVHTTP_REQ_POST : EVHTTP_REQ_GET,
-		buf_str(&path)) != 0) {
+	        body != NULL ? EVHTTP_REQ_POST : EVHTTP_REQ_GET,
+	        buf_str(&path)) != 0) {
 		evhttp_connection_free(r->conn);
 		free(r);
 		goto out;

@@ -297,7 +297,10 @@ STRICT_D2I(d2i_X509, X509)
 STRICT_D2I(d2i_X509_REQ, X509_REQ)
 STRICT_D2I(d2i_PKCS7_ISSUER_AND_SERIAL, PKCS7_ISSUER_AND_SERIAL)
 
-/* IssuerAndSubject ::= SEQUENCE { issuer Name, subject Name } */
+/*
+ * IssuerAndSubject ::= SEQUENCE { issuer Name, subject Name }.  The typedef
+ * is what OpenSSL's ASN1 template macros require.
+ */
 typedef struct scep_issuer_and_subject_st {
 	X509_NAME *issuer;
 	X509_NAME *subject;

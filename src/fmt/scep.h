@@ -142,9 +142,11 @@ struct scep_request {
  * attributes) with the signer certificate it carries, reads messageType,
  * transactionID and senderNonce, decrypts the EnvelopedData (AES-128/256,
  * 3DES, DES) and decodes its content.  On success *out is set.  On error
- * err (may be NULL) explains; when err->can_reply is 1, *out is also set to
- * the request without its content, so the caller can answer with
- * scep_reply_failure(*out, err->fail_info, ...) and must free it.
+ * err (may be NULL) explains; when err is given and err->can_reply is 1,
+ * *out is also set, to the request without its content, so the caller can
+ * answer with scep_reply_failure(*out, err->fail_info, ...); it must free
+ * it.  The signer certificate is not chain-verified: for RenewalReq,
+ * GetCert and GetCRL the caller checks that its CA issued it.
  */
 int scep_request_parse(const uint8_t *der, size_t len, X509 *ca_or_ra_cert,
     EVP_PKEY *ca_or_ra_key, struct scep_request **out, struct scep_error *err);

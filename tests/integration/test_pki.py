@@ -268,3 +268,44 @@ def test_bad_scep_input_is_refused_and_server_keeps_serving(ca):
     status, _, caps = http(ca.port, "operation=GetCACaps")
     assert status == 200 and b"POSTPKIOperation" in caps
     enroll(ca)
+
+
+def test_ra_in_front_of_issuing_ca(daemons):
+    ca_port, ra_port = free_port(), free_port()
+    ca = daemons(ca_config(ca_port), name="issuing")
+    ra = daemons(
+        "hostname RA1\nip http server\n"
+        f"ip http port {ra_port}\nip http source-address 127.0.0.1\n"
+        "crypto pki trustpoint ra12\n"
+        f" enrollment url http://127.0.0.1:{ca_port}\n"
+        " revocation-check none\n"
+        "crypto pki server ra12\n mode ra\n grant auto\n no shutdown\n"
+        "crypto pki trustpoint phone1\n"
+        f" enrollment url http://127.0.0.1:{ra_port}\n"
+        " revocation-check none\n", name="ra")
+    # Before its own certificate the RA cannot serve.
+    out = ra.cli("show crypto pki server", check=True).stdout
+    assert "Status: disabled" in out
+    enroll(ra, "ra12")
+    out = ra.cli("show crypto pki server", check=True).stdout
+    assert "Mode: RA" in out and "Status: enabled" in out
+    # A request through the RA is issued by the CA.
+    p = ra.cli("configure terminal", "crypto pki authenticate phone1",
+               "crypto pki enroll phone1", "end", stdin="yes\nyes\n",
+               timeout=60)
+    assert p.returncode == 0, p.stdout
+    for _ in range(100):
+        certs = chain_ders(ra.running(), "phone1") \
+            if "chain phone1" in ra.running() else []
+        if any(not c[0] for c in certs):
+            break
+        time.sleep(0.2)
+    ident = [c for c in certs if not c[0]]
+    cacert = [c for c in chain_ders(ca.running(), "myca") if c[0]][0]
+    assert ident, ra.running()
+    assert x509_field(ident[0][2], "-issuer").split("=", 1)[1] == \
+        x509_field(cacert[2], "-subject").split("=", 1)[1]
+    assert "RA1" in x509_field(ident[0][2], "-subject")
+    assert re.search(r"issued", ra.cli("crypto pki server ra12 info "
+                                       "requests").stdout)
+    assert "issued" in ca.cli("crypto pki server myca info requests").stdout

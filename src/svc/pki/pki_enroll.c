@@ -28,8 +28,8 @@
 /* ---- GetCACert for crypto pki authenticate ---- */
 
 struct fetch {
-	void (*done)(void *cbarg, const unsigned char *der, size_t len,
-	    const char *err);
+	void (*done)(
+	    void *cbarg, const unsigned char *der, size_t len, const char *err);
 	void *cbarg;
 };
 
@@ -48,12 +48,12 @@ fetch_cb(void *arg, int status, const char *ctype, const unsigned char *body,
 	if (status != 200) {
 		struct buf b = BUF_INIT;
 
-		buf_printf(&b, "HTTP %d%s%s", status, err ? ": " : "",
-		    err ? err : "");
+		buf_printf(
+		    &b, "HTTP %d%s%s", status, err ? ": " : "", err ? err : "");
 		f->done(f->cbarg, NULL, 0, buf_str(&b));
 		buf_free(&b);
 	} else if (scep_getcacert_parse(body, len, &ca, &ra, NULL, &serr) !=
-		       0 ||
+	        0 ||
 	    (dlen = i2d_X509(ca, &der)) <= 0) {
 		f->done(f->cbarg, NULL, 0, "the answer is not a certificate");
 	} else {
@@ -67,8 +67,8 @@ fetch_cb(void *arg, int status, const char *ctype, const unsigned char *body,
 
 void
 pki_fetch_ca_cert(void *arg, const char *url,
-    void (*done)(void *cbarg, const unsigned char *der, size_t len,
-	const char *err),
+    void (*done)(
+        void *cbarg, const unsigned char *der, size_t len, const char *err),
     void *cbarg)
 {
 	struct daemon *d = arg;
@@ -77,7 +77,7 @@ pki_fetch_ca_cert(void *arg, const char *url,
 	f->done = done;
 	f->cbarg = cbarg;
 	if (httpc_request(d->base, url, SCEP_PATH "?operation=GetCACert", NULL,
-		0, NULL, SCEP_TIMEOUT_S, fetch_cb, f) != 0) {
+	        0, NULL, SCEP_TIMEOUT_S, fetch_cb, f) != 0) {
 		free(f);
 		done(cbarg, NULL, 0, "unusable enrollment URL");
 	}
@@ -90,7 +90,9 @@ struct enroll {
 	struct daemon *d;
 	char *tp_name;
 	char *url;
-	X509 *ca;
+	X509 *ca; /* the authenticated CA of the trustpoint */
+	X509 *recipient; /* who we talk to: the CA, or its RA */
+	X509_REQ *csr;
 	EVP_PKEY *key;
 	struct scep_client_state *st;
 	struct cli_deferred *waiting; /* the command, until the first answer */
@@ -112,6 +114,8 @@ enroll_free(struct enroll *e)
 	free(e->tp_name);
 	free(e->url);
 	X509_free(e->ca);
+	X509_free(e->recipient);
+	X509_REQ_free(e->csr);
 	EVP_PKEY_free(e->key);
 	scep_client_state_free(e->st);
 	free(e);
@@ -123,7 +127,7 @@ trustpoint_ca(const struct trustpoint *tp)
 {
 	const struct chain_cert *c;
 
-	TAILQ_FOREACH(c, &tp->chain, entry) {
+	TAILQ_FOREACH (c, &tp->chain, entry) {
 		const unsigned char *p = c->der;
 
 		if (c->is_ca)
@@ -135,7 +139,7 @@ trustpoint_ca(const struct trustpoint *tp)
 /* Outcome of an answer, kept for the command's continuation. */
 struct outcome {
 	struct enroll *e;
-	int status;	  /* enum scep_pki_status, or -1: transport error */
+	int status; /* enum scep_pki_status, or -1: transport error */
 	char text[256];
 };
 
@@ -153,8 +157,9 @@ store_issued(struct enroll *e, X509 *issued, char *text, size_t tlen)
 		return -1;
 	}
 	if (X509_check_private_key(issued, e->key) != 1) {
-		snprintf(text, tlen, "the certificate received does not match "
-				     "the key pair");
+		snprintf(text, tlen,
+		    "the certificate received does not match "
+		    "the key pair");
 		return -1;
 	}
 	len = i2d_X509(issued, &der);
@@ -174,7 +179,7 @@ report_cb(struct cli_ctx *ctx, void *arg)
 {
 	struct outcome *o = arg;
 	int rc = o->status == SCEP_STATUS_FAILURE || o->status < 0 ? CLI_ERR
-								   : CLI_OK;
+	                                                           : CLI_OK;
 
 	if (ctx != NULL)
 		cli_out(ctx, "%s", o->text);
@@ -188,8 +193,8 @@ tell(struct enroll *e, int status, const char *fmt, const char *detail)
 	struct outcome *o;
 
 	if (status == SCEP_STATUS_SUCCESS)
-		log_info("PKI: certificate received for trustpoint %s",
-		    e->tp_name);
+		log_info(
+		    "PKI: certificate received for trustpoint %s", e->tp_name);
 	else if (status != SCEP_STATUS_PENDING)
 		log_warnx("PKI: enrollment of trustpoint %s failed: %s",
 		    e->tp_name, detail ? detail : "-");
@@ -213,12 +218,13 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (++e->polls > POLL_MAX) {
 		log_warnx("PKI: trustpoint %s: the CA kept the request pending "
-			  "too long; giving up",
+		          "too long; giving up",
 		    e->tp_name);
 		enroll_free(e);
 		return;
 	}
-	if (scep_certpoll_build(e->st, e->key, e->ca, NULL, &der) != 0) {
+	if (scep_certpoll_build(e->st, e->key, e->recipient,
+	        X509_get_subject_name(e->ca), &der) != 0) {
 		log_warnx("PKI: cannot build a CertPoll");
 		enroll_free(e);
 		return;
@@ -245,7 +251,8 @@ answer_cb(void *arg, int status, const char *ctype, const unsigned char *body,
 		enroll_free(e);
 		return;
 	}
-	if (scep_reply_parse(body, len, e->ca, e->st, e->key, &r, &serr) != 0) {
+	if (scep_reply_parse(
+	        body, len, e->recipient, e->st, e->key, &r, &serr) != 0) {
 		tell(e, -1, "%% Enrollment failed: %s",
 		    serr.what ? serr.what : "invalid answer from the CA");
 		enroll_free(e);
@@ -281,7 +288,8 @@ answer_cb(void *arg, int status, const char *ctype, const unsigned char *body,
 		}
 		return;
 	default:
-		tell(e, SCEP_STATUS_FAILURE, "%% Certificate request refused: %s",
+		tell(e, SCEP_STATUS_FAILURE,
+		    "%% Certificate request refused: %s",
 		    scep_fail_info_str(r->fail_info));
 		scep_reply_free(r);
 		enroll_free(e);
@@ -293,12 +301,69 @@ static void
 send_request(struct enroll *e, const struct buf *der)
 {
 	if (httpc_request(e->d->base, e->url,
-		SCEP_PATH "?operation=PKIOperation", der->data, der->len,
-		"application/x-pki-message", SCEP_TIMEOUT_S, answer_cb,
-		e) != 0) {
+	        SCEP_PATH "?operation=PKIOperation", der->data, der->len,
+	        "application/x-pki-message", SCEP_TIMEOUT_S, answer_cb,
+	        e) != 0) {
 		tell(e, -1, "%% Enrollment failed: %s", "unusable URL");
 		enroll_free(e);
 	}
+}
+
+static void
+cacert_cb(void *arg, int status, const char *ctype, const unsigned char *body,
+    size_t len, const char *err)
+{
+	struct enroll *e = arg;
+	X509 *ca = NULL, *ra = NULL;
+	struct scep_error serr;
+	struct buf der = BUF_INIT;
+	char tid[33];
+	unsigned char rnd[16];
+	int rc;
+
+	(void)ctype;
+	memset(&serr, 0, sizeof(serr));
+	if (status != 200 ||
+	    scep_getcacert_parse(body, len, &ca, &ra, NULL, &serr) != 0) {
+		tell(e, -1, "%% Enrollment failed: no CA certificate from %s",
+		    err ? err : e->url);
+		goto fail;
+	}
+	/* The CA must be the one the administrator accepted, and an RA
+	 * must hold a certificate from it. */
+	if (X509_cmp(ca, e->ca) != 0) {
+		tell(e, -1, "%% Enrollment failed: %s",
+		    "the CA at the enrollment URL is not the authenticated one");
+		goto fail;
+	}
+	if (ra != NULL && X509_verify(ra, X509_get0_pubkey(ca)) != 1) {
+		tell(e, -1, "%% Enrollment failed: %s",
+		    "the RA certificate is not issued by the CA");
+		goto fail;
+	}
+	e->recipient = ra != NULL ? ra : X509_dup(ca);
+	ra = NULL;
+	RAND_bytes(rnd, sizeof(rnd));
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(tid + 2 * i, 3, "%02X", rnd[i]);
+	rc = scep_pkcsreq_build(
+	    e->csr, e->key, e->recipient, tid, NULL, &der, &e->st);
+	if (rc != 0) {
+		tell(e, -1, "%% Cannot build the SCEP request: %s",
+		    scep_err_str(rc));
+		goto fail;
+	}
+	X509_free(ca);
+	log_info("PKI: certificate request for trustpoint %s sent to %s",
+	    e->tp_name, e->url);
+	send_request(e, &der);
+	buf_free(&der);
+	return;
+fail:
+	X509_free(ca);
+	X509_free(ra);
+	buf_free(&der);
+	enroll_free(e);
 }
 
 static int
@@ -338,10 +403,6 @@ enroll_start(struct cli_ctx *ctx, struct enroll *e)
 {
 	struct trustpoint *tp = trustpoint_find(ctx->cfg, e->tp_name);
 	const char *label;
-	X509_REQ *csr = NULL;
-	struct buf der = BUF_INIT;
-	char tid[33];
-	unsigned char rnd[16];
 	int rc;
 
 	if (tp == NULL) {
@@ -355,39 +416,33 @@ enroll_start(struct cli_ctx *ctx, struct enroll *e)
 
 		cli_out(ctx, "%% Generating %u bit RSA keys for key pair %s",
 		    bits, label);
-		rc = keystore_generate(pki_svc->keys, label, KEYSTORE_RSA, bits,
-		    0, &e->key);
+		rc = keystore_generate(
+		    pki_svc->keys, label, KEYSTORE_RSA, bits, 0, &e->key);
 	}
 	if (rc != 0) {
 		cli_out(ctx, "%% Key pair %s: %s", label, pki_err_str(rc));
 		return CLI_ERR;
 	}
-	if (make_csr(e, tp, config_hostname(ctx->cfg), &csr) != 0) {
-		cli_out(ctx, "%% Cannot build the certificate request (check "
-			     "subject-name)");
-		return CLI_ERR;
-	}
-	RAND_bytes(rnd, sizeof(rnd));
-	for (size_t i = 0; i < sizeof(rnd); i++)
-		snprintf(tid + 2 * i, 3, "%02X", rnd[i]);
-	rc = scep_pkcsreq_build(csr, e->key, e->ca, tid, NULL, &der, &e->st);
-	X509_REQ_free(csr);
-	if (rc != 0) {
-		cli_out(ctx, "%% Cannot build the SCEP request: %s",
-		    scep_err_str(rc));
-		buf_free(&der);
+	if (make_csr(e, tp, config_hostname(ctx->cfg), &e->csr) != 0) {
+		cli_out(ctx,
+		    "%% Cannot build the certificate request (check "
+		    "subject-name)");
 		return CLI_ERR;
 	}
 	e->waiting = cli_defer(ctx);
 	if (e->waiting == NULL) {
-		cli_out(ctx, "%% crypto pki enroll needs an interactive "
-			     "session");
-		buf_free(&der);
+		cli_out(ctx,
+		    "%% crypto pki enroll needs an interactive "
+		    "session");
 		return CLI_ERR;
 	}
-	cli_out(ctx, "%% Certificate request sent to Certificate Authority");
-	send_request(e, &der);
-	buf_free(&der);
+	/* Ask who answers at this URL: the CA itself, or an RA for it. */
+	if (httpc_request(e->d->base, e->url, SCEP_PATH "?operation=GetCACert",
+	        NULL, 0, NULL, SCEP_TIMEOUT_S, cacert_cb, e) != 0) {
+		e->waiting = NULL;
+		cli_out(ctx, "%% Unusable enrollment URL %s", e->url);
+		return CLI_ERR;
+	}
 	return CLI_PENDING;
 }
 
@@ -401,8 +456,8 @@ confirm_cb(struct cli_ctx *ctx, const char *answer, void *arg)
 		enroll_free(e);
 		return CLI_ERR;
 	}
-	if (answer == NULL || (strcasecmp(answer, "yes") != 0 &&
-				  strcasecmp(answer, "y") != 0)) {
+	if (answer == NULL ||
+	    (strcasecmp(answer, "yes") != 0 && strcasecmp(answer, "y") != 0)) {
 		cli_out(ctx, "%% Enrollment cancelled");
 		enroll_free(e);
 		return CLI_ERR;
@@ -439,14 +494,15 @@ enroll_run(struct cli_ctx *ctx, const struct cli_args *args)
 	e->url = xstrdup(tp->enrollment_url);
 	e->ca = trustpoint_ca(tp);
 	if (e->ca == NULL) {
-		cli_out(ctx, "%% You must authenticate the Certificate Authority "
-			     "before you can enroll with it.");
+		cli_out(ctx,
+		    "%% You must authenticate the Certificate Authority "
+		    "before you can enroll with it.");
 		enroll_free(e);
 		return CLI_ERR;
 	}
 	cli_out(ctx, "%% Start certificate enrollment ..");
-	return cli_ask(ctx, "Request certificate from CA? [yes/no]: ", 0,
-	    confirm_cb, e);
+	return cli_ask(
+	    ctx, "Request certificate from CA? [yes/no]: ", 0, confirm_cb, e);
 }
 
 void
@@ -464,12 +520,12 @@ pki_enroll_stop_all(void)
 }
 
 static const struct cli_cmd enroll_cmds[] = {
-	{.syntax = "crypto pki enroll NAME$name",
-	    .help = HELP("Encryption module", "Public key infrastructure",
-		"Request a certificate for a trustpoint (SCEP)",
-		"Trustpoint label"),
-	    .handler = enroll_run,
-	    .flags = CLI_ACTION},
+    {.syntax = "crypto pki enroll NAME$name",
+        .help = HELP("Encryption module", "Public key infrastructure",
+            "Request a certificate for a trustpoint (SCEP)",
+            "Trustpoint label"),
+        .handler = enroll_run,
+        .flags = CLI_ACTION},
 };
 
 struct cli_table pki_enroll_cfg = CLI_TABLE(enroll_cmds);

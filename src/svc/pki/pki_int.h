@@ -18,9 +18,10 @@ struct pki_svc {
 	struct daemon *d;
 	struct store *store;
 	struct keystore *keys;
-	struct ca *ca;		/* the enabled local certificate server */
+	struct ca *ca; /* the enabled local certificate server */
+	struct pki_ra *ra; /* or the enabled registration authority */
 	char *ca_label;
-	char *ca_error;		/* why the server could not start */
+	char *ca_error; /* why the server could not start */
 	int scep_routed;
 	unsigned long scep_requests;
 	unsigned long scep_errors;
@@ -36,10 +37,22 @@ struct pki_server *pki_svc_enabled_server(struct config *cfg);
 /* pki_scep.c: the SCEP endpoint (GET/POST SCEP_PATH). */
 void pki_scep_http_cb(struct evhttp_request *req, void *arg);
 
+/* pki_ra.c: registration authority mode. */
+struct pki_ra;
+int pki_ra_open(struct pki_svc *s, const char *label, struct pki_ra **out,
+    const char **why);
+void pki_ra_free(struct pki_ra *ra);
+int pki_ra_operation(struct pki_ra *ra, const uint8_t *der, size_t len,
+    int grant_auto, struct buf *out, const char **why);
+int pki_ra_getcacert(struct pki_ra *ra, struct buf *out, const char **ctype);
+/* Grant (1) or reject (0) request id, or every pending one (id 0). */
+int pki_ra_decide(struct pki_ra *ra, int64_t id, int grant, size_t *count);
+const char *pki_ra_label(const struct pki_ra *ra);
+
 /* pki_enroll.c: the SCEP client. */
 void pki_fetch_ca_cert(void *arg, const char *url,
-    void (*done)(void *cbarg, const unsigned char *der, size_t len,
-	const char *err),
+    void (*done)(
+        void *cbarg, const unsigned char *der, size_t len, const char *err),
     void *cbarg);
 extern struct cli_table pki_enroll_cfg;
 void pki_enroll_stop_all(void);
@@ -48,7 +61,7 @@ void pki_enroll_stop_all(void);
 extern struct cli_table pki_svc_exec, pki_svc_cfg;
 
 /* IOS-style grouping of hex: groups of 8 digits, 8 groups a line. */
-void pki_hex_lines(const unsigned char *der, size_t len, const char *indent,
-    struct buf *out);
+void pki_hex_lines(
+    const unsigned char *der, size_t len, const char *indent, struct buf *out);
 
 #endif

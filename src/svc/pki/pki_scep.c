@@ -26,15 +26,14 @@ send_body(struct evhttp_request *req, int code, const char *ctype,
 	struct evbuffer *out = evbuffer_new();
 
 	evbuffer_add(out, data, len);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", ctype);
+	evhttp_add_header(
+	    evhttp_request_get_output_headers(req), "Content-Type", ctype);
 	evhttp_send_reply(req, code, code == 200 ? "OK" : "Error", out);
 	evbuffer_free(out);
 }
 
 static void
-refuse(struct pki_svc *s, struct evhttp_request *req, int code,
-    const char *why)
+refuse(struct pki_svc *s, struct evhttp_request *req, int code, const char *why)
 {
 	s->scep_errors++;
 	log_info("SCEP from %s: %s",
@@ -55,7 +54,7 @@ decode_message(const char *query, struct buf *der)
 			size_t len = strcspn(v, "&");
 
 			return scep_get_message_decode(v, len, der) == 0 ? 0
-									 : -1;
+			                                                 : -1;
 		}
 		p = strchr(p, '&');
 		if (p != NULL)
@@ -71,22 +70,22 @@ reply_der(struct evhttp_request *req, const struct buf *b)
 }
 
 static int
-reply_with_request_state(struct pki_svc *s, const struct scep_request *r,
-    struct buf *out)
+reply_with_request_state(
+    struct pki_svc *s, const struct scep_request *r, struct buf *out)
 {
 	X509 *cert = NULL;
 	int state = -1, rc;
 	X509 *ca = ca_cert(s->ca);
 	EVP_PKEY *key = ca_key_borrow(s->ca);
 
-	rc = ca_request_lookup_by_transaction(s->ca, r->transaction_id, &state,
-	    &cert);
+	rc = ca_request_lookup_by_transaction(
+	    s->ca, r->transaction_id, &state, &cert);
 	if (rc == PKI_E_NOTFOUND || rc == STORE_E_NOTFOUND)
-		return scep_reply_failure(r, SCEP_FAIL_BAD_CERT_ID, ca, key,
-		    out);
+		return scep_reply_failure(
+		    r, SCEP_FAIL_BAD_CERT_ID, ca, key, out);
 	if (rc != 0)
-		return scep_reply_failure(r, SCEP_FAIL_BAD_REQUEST, ca, key,
-		    out);
+		return scep_reply_failure(
+		    r, SCEP_FAIL_BAD_REQUEST, ca, key, out);
 	switch (state) {
 	case STORE_REQ_ISSUED:
 		rc = scep_reply_success_cert(r, cert, NULL, ca, key, out);
@@ -103,8 +102,7 @@ reply_with_request_state(struct pki_svc *s, const struct scep_request *r,
 }
 
 static int
-handle_pkcsreq(struct pki_svc *s, const struct scep_request *r,
-    struct buf *out)
+handle_pkcsreq(struct pki_svc *s, const struct scep_request *r, struct buf *out)
 {
 	int64_t id = 0;
 	int rc = ca_request_add(s->ca, r->csr, r->transaction_id, &id);
@@ -116,21 +114,20 @@ handle_pkcsreq(struct pki_svc *s, const struct scep_request *r,
 		log_info("SCEP request refused: %s", pki_err_str(rc));
 		return scep_reply_failure(r,
 		    rc == PKI_E_SIGNATURE ? SCEP_FAIL_BAD_MESSAGE_CHECK
-					  : SCEP_FAIL_BAD_REQUEST,
+		                          : SCEP_FAIL_BAD_REQUEST,
 		    ca_cert(s->ca), ca_key_borrow(s->ca), out);
 	}
 	log_info("SCEP enrollment request %lld (transaction %s) %s",
 	    (long long)id, r->transaction_id,
 	    s->ca != NULL && pki_svc_enabled_server(s->d->cfg) &&
-		    pki_svc_enabled_server(s->d->cfg)->grant_auto
-		? "granted automatically"
-		: "pending");
+	            pki_svc_enabled_server(s->d->cfg)->grant_auto
+	        ? "granted automatically"
+	        : "pending");
 	return reply_with_request_state(s, r, out);
 }
 
 static int
-handle_getcert(struct pki_svc *s, const struct scep_request *r,
-    struct buf *out)
+handle_getcert(struct pki_svc *s, const struct scep_request *r, struct buf *out)
 {
 	X509 *ca = ca_cert(s->ca);
 	EVP_PKEY *key = ca_key_borrow(s->ca);
@@ -139,12 +136,13 @@ handle_getcert(struct pki_svc *s, const struct scep_request *r,
 	X509 *x = NULL;
 	int rc;
 
-	if (r->serial == NULL || ASN1_INTEGER_get_uint64(&serial, r->serial) != 1 ||
+	if (r->serial == NULL ||
+	    ASN1_INTEGER_get_uint64(&serial, r->serial) != 1 ||
 	    store_cert_get(s->store, ca_label(s->ca), serial, &c) != 0 ||
 	    c->der == NULL) {
 		store_cert_free(c);
-		return scep_reply_failure(r, SCEP_FAIL_BAD_CERT_ID, ca, key,
-		    out);
+		return scep_reply_failure(
+		    r, SCEP_FAIL_BAD_CERT_ID, ca, key, out);
 	}
 	{
 		const unsigned char *p = c->der;
@@ -153,16 +151,15 @@ handle_getcert(struct pki_svc *s, const struct scep_request *r,
 	}
 	store_cert_free(c);
 	if (x == NULL)
-		return scep_reply_failure(r, SCEP_FAIL_BAD_CERT_ID, ca, key,
-		    out);
+		return scep_reply_failure(
+		    r, SCEP_FAIL_BAD_CERT_ID, ca, key, out);
 	rc = scep_reply_success_cert(r, x, NULL, ca, key, out);
 	X509_free(x);
 	return rc;
 }
 
 static int
-handle_getcrl(struct pki_svc *s, const struct scep_request *r,
-    struct buf *out)
+handle_getcrl(struct pki_svc *s, const struct scep_request *r, struct buf *out)
 {
 	X509_CRL *crl = NULL;
 	int rc = ca_crl(s->ca, 0, &crl);
@@ -170,15 +167,15 @@ handle_getcrl(struct pki_svc *s, const struct scep_request *r,
 	if (rc != 0)
 		return scep_reply_failure(r, SCEP_FAIL_BAD_REQUEST,
 		    ca_cert(s->ca), ca_key_borrow(s->ca), out);
-	rc = scep_reply_success_crl(r, crl, ca_cert(s->ca),
-	    ca_key_borrow(s->ca), out);
+	rc = scep_reply_success_crl(
+	    r, crl, ca_cert(s->ca), ca_key_borrow(s->ca), out);
 	X509_CRL_free(crl);
 	return rc;
 }
 
 static void
-pki_operation(struct pki_svc *s, struct evhttp_request *req,
-    const struct buf *der)
+pki_operation(
+    struct pki_svc *s, struct evhttp_request *req, const struct buf *der)
 {
 	struct scep_request *r = NULL;
 	struct scep_error err;
@@ -192,7 +189,16 @@ pki_operation(struct pki_svc *s, struct evhttp_request *req,
 		s->scep_errors++;
 		log_info("SCEP request refused: %s (%s)", scep_err_str(rc),
 		    err.what ? err.what : "-");
-		evhttp_send_error(req, HTTP_BADREQUEST, scep_err_str(rc));
+		/* Authenticated far enough: answer with a SCEP failure. */
+		if (r != NULL && err.can_reply &&
+		    scep_reply_failure(r, err.fail_info, ca_cert(s->ca),
+		        ca_key_borrow(s->ca), &out) == 0)
+			reply_der(req, &out);
+		else
+			evhttp_send_error(
+			    req, HTTP_BADREQUEST, scep_err_str(rc));
+		scep_request_free(r);
+		buf_free(&out);
 		return;
 	}
 	switch (r->msg_type) {
@@ -224,6 +230,58 @@ pki_operation(struct pki_svc *s, struct evhttp_request *req,
 	buf_free(&out);
 }
 
+/* Registration authority mode: the same operations, with the RA cert. */
+static void
+ra_http(struct pki_svc *s, struct evhttp_request *req)
+{
+	const char *query =
+	    evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	struct pki_server *ps = pki_svc_enabled_server(s->d->cfg);
+	struct buf der = BUF_INIT, out = BUF_INIT;
+	const char *why = NULL, *ctype = NULL;
+
+	if (query == NULL) {
+		refuse(s, req, HTTP_BADREQUEST, "no operation");
+	} else if (strstr(query, "operation=GetCACaps") != NULL) {
+		const char *caps = scep_getcacaps_text();
+
+		send_body(req, 200, "text/plain", caps, strlen(caps));
+	} else if (strstr(query, "operation=GetCACert") != NULL) {
+		if (pki_ra_getcacert(s->ra, &out, &ctype) != 0)
+			refuse(s, req, HTTP_INTERNAL, "GetCACert failed");
+		else
+			send_body(req, 200, ctype, out.data, out.len);
+	} else if (strstr(query, "operation=PKIOperation") != NULL) {
+		if (evhttp_request_get_command(req) == EVHTTP_REQ_POST) {
+			struct evbuffer *in =
+			    evhttp_request_get_input_buffer(req);
+			size_t len = evbuffer_get_length(in);
+
+			if (len > 0 && len <= SCEP_MAX_MESSAGE) {
+				buf_grow(&der, len);
+				evbuffer_remove(in, der.data, len);
+				der.len = len;
+			}
+		} else {
+			decode_message(query, &der);
+		}
+		if (der.len == 0)
+			refuse(
+			    s, req, HTTP_BADREQUEST, "no PKIOperation message");
+		else if (pki_ra_operation(s->ra, (const uint8_t *)der.data,
+		             der.len, ps != NULL && ps->grant_auto, &out,
+		             &why) != 0)
+			refuse(s, req, HTTP_BADREQUEST, why ? why : "refused");
+		else
+			reply_der(req, &out);
+	} else {
+		refuse(
+		    s, req, HTTP_BADREQUEST, "operation not served by an RA");
+	}
+	buf_free(&der);
+	buf_free(&out);
+}
+
 void
 pki_scep_http_cb(struct evhttp_request *req, void *arg)
 {
@@ -233,9 +291,13 @@ pki_scep_http_cb(struct evhttp_request *req, void *arg)
 	struct buf der = BUF_INIT;
 
 	s->scep_requests++;
+	if (s->ra != NULL) {
+		ra_http(s, req);
+		return;
+	}
 	if (s->ca == NULL) {
-		refuse(s, req, HTTP_SERVUNAVAIL,
-		    "certificate server not enabled");
+		refuse(
+		    s, req, HTTP_SERVUNAVAIL, "certificate server not enabled");
 		return;
 	}
 	TAILQ_INIT(&params);
@@ -268,14 +330,15 @@ pki_scep_http_cb(struct evhttp_request *req, void *arg)
 		    (len = i2d_X509_CRL(crl, &p)) <= 0) {
 			refuse(s, req, HTTP_INTERNAL, "CRL unavailable");
 		} else {
-			send_body(req, 200, "application/pkix-crl", p,
-			    (size_t)len);
+			send_body(
+			    req, 200, "application/pkix-crl", p, (size_t)len);
 		}
 		OPENSSL_free(p);
 		X509_CRL_free(crl);
 	} else if (strcmp(op, "PKIOperation") == 0) {
 		if (evhttp_request_get_command(req) == EVHTTP_REQ_POST) {
-			struct evbuffer *in = evhttp_request_get_input_buffer(req);
+			struct evbuffer *in =
+			    evhttp_request_get_input_buffer(req);
 			size_t len = evbuffer_get_length(in);
 
 			if (len == 0 || len > SCEP_MAX_MESSAGE) {

@@ -33,7 +33,7 @@ pki_svc_enabled_server(struct config *cfg)
 {
 	struct pki_server *ps;
 
-	TAILQ_FOREACH(ps, &cfg->pki_servers, entry)
+	TAILQ_FOREACH (ps, &cfg->pki_servers, entry)
 		if (!ps->shutdown)
 			return ps;
 	return NULL;
@@ -87,9 +87,32 @@ pki_svc_reconcile(struct pki_svc *s)
 			ca_free(s->ca);
 			s->ca = NULL;
 		}
+		if (s->ra != NULL &&
+		    (ps == NULL || !ps->mode_ra ||
+		        strcmp(pki_ra_label(s->ra), ps->label) != 0)) {
+			pki_ra_free(s->ra);
+			s->ra = NULL;
+		}
 		free(s->ca_label);
 		s->ca_label = ps ? xstrdup(ps->label) : NULL;
+		if (ps != NULL && s->ra == NULL) {
+			const char *why = NULL;
+
+			free(s->ca_error);
+			s->ca_error = NULL;
+			if (pki_ra_open(s, ps->label, &s->ra, &why) != 0) {
+				s->ra = NULL;
+				set_error(s, why);
+			} else {
+				log_info("registration authority %s enabled",
+				    ps->label);
+			}
+		}
 		return;
+	}
+	if (s->ra != NULL) {
+		pki_ra_free(s->ra);
+		s->ra = NULL;
 	}
 	ca_params_from(ps, &p);
 	if (s->ca != NULL && strcmp(s->ca_label, ps->label) == 0) {
@@ -144,8 +167,8 @@ pki_svc_start(struct daemon *d)
 	}
 	pki_svc = s;
 	d->hooks.fetch_ca_cert = pki_fetch_ca_cert;
-	if (d->httpd != NULL && httpd_route(d->httpd, SCEP_PATH,
-				    pki_scep_http_cb, s) == 0)
+	if (d->httpd != NULL &&
+	    httpd_route(d->httpd, SCEP_PATH, pki_scep_http_cb, s) == 0)
 		s->scep_routed = 1;
 	pki_svc_reconcile(s);
 	return 0;
@@ -163,12 +186,11 @@ pki_svc_changed(struct daemon *d, const char *what)
 		int rc = keystore_rekey(s->keys, s->d->cfg->master_key);
 
 		if (rc != 0)
-			log_warnx("re-encrypting the key pairs: %s",
-			    pki_err_str(rc));
+			log_warnx(
+			    "re-encrypting the key pairs: %s", pki_err_str(rc));
 		return;
 	}
-	if (strncmp(what, "crypto pki", 10) == 0 ||
-	    strcmp(what, "reload") == 0)
+	if (strncmp(what, "crypto pki", 10) == 0 || strcmp(what, "reload") == 0)
 		pki_svc_reconcile(s);
 }
 
@@ -181,6 +203,7 @@ pki_svc_stop(struct daemon *d)
 	if (s == NULL)
 		return;
 	pki_enroll_stop_all();
+	pki_ra_free(s->ra);
 	ca_free(s->ca);
 	keystore_free(s->keys);
 	store_free(s->store);
@@ -199,8 +222,8 @@ pki_svc_register_cli(void)
 }
 
 void
-pki_hex_lines(const unsigned char *der, size_t len, const char *indent,
-    struct buf *out)
+pki_hex_lines(
+    const unsigned char *der, size_t len, const char *indent, struct buf *out)
 {
 	for (size_t i = 0; i < len; i += 32) {
 		buf_puts(out, indent);
