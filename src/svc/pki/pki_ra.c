@@ -78,7 +78,7 @@ chain_pick(const struct trustpoint *tp, int is_ca)
 {
 	const struct chain_cert *c;
 
-	TAILQ_FOREACH(c, &tp->chain, entry) {
+	TAILQ_FOREACH (c, &tp->chain, entry) {
 		const unsigned char *p = c->der;
 
 		if (c->is_ca == is_ca)
@@ -88,8 +88,8 @@ chain_pick(const struct trustpoint *tp, int is_ca)
 }
 
 int
-pki_ra_open(struct pki_svc *s, const char *label, struct pki_ra **out,
-    const char **why)
+pki_ra_open(
+    struct pki_svc *s, const char *label, struct pki_ra **out, const char **why)
 {
 	struct trustpoint *tp = trustpoint_find(s->d->cfg, label);
 	struct pki_ra *ra;
@@ -107,8 +107,8 @@ pki_ra_open(struct pki_svc *s, const char *label, struct pki_ra **out,
 	ra->ca_url = xstrdup(tp->enrollment_url);
 	ra->ca_cert = chain_pick(tp, 1);
 	ra->ra_cert = chain_pick(tp, 0);
-	rc = keystore_load(s->keys, tp->rsakeypair ? tp->rsakeypair : tp->name,
-	    &ra->ra_key);
+	rc = keystore_load(
+	    s->keys, tp->rsakeypair ? tp->rsakeypair : tp->name, &ra->ra_key);
 	if (ra->ca_cert == NULL || ra->ra_cert == NULL || rc != 0 ||
 	    X509_check_private_key(ra->ra_cert, ra->ra_key) != 1) {
 		*why = "the RA trustpoint is not authenticated and enrolled "
@@ -126,9 +126,9 @@ pki_ra_open(struct pki_svc *s, const char *label, struct pki_ra **out,
 			unsigned char *der = NULL;
 			int len = i2d_X509(ra->ca_cert, &der);
 
-			if (len <= 0 || store_ca_create(s->store, label, der,
-					    (size_t)len, (int64_t)time(NULL)) !=
-					    0) {
+			if (len <= 0 ||
+			    store_ca_create(s->store, label, der, (size_t)len,
+			        (int64_t)time(NULL)) != 0) {
 				OPENSSL_free(der);
 				*why = "cannot create the RA request database";
 				pki_ra_free(ra);
@@ -155,8 +155,8 @@ forward_poll_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (++f->polls > RA_POLL_MAX ||
-	    scep_certpoll_build(f->st, f->ra->ra_key, f->ra->ca_cert, NULL,
-		&der) != 0) {
+	    scep_certpoll_build(
+	        f->st, f->ra->ra_key, f->ra->ca_cert, NULL, &der) != 0) {
 		log_warnx("RA %s: request %lld abandoned", f->ra->label,
 		    (long long)f->id);
 		forward_free(f);
@@ -181,14 +181,17 @@ forward_answer_cb(void *arg, int status, const char *ctype,
 	(void)ctype;
 	memset(&serr, 0, sizeof(serr));
 	if (status != 200 ||
-	    scep_reply_parse(body, len, ra->ca_cert, f->st, ra->ra_key, &r,
-		&serr) != 0) {
+	    scep_reply_parse(
+	        body, len, ra->ca_cert, f->st, ra->ra_key, &r, &serr) != 0) {
 		log_warnx("RA %s: request %lld: the issuing CA did not answer "
-			  "usefully (%s); retrying",
+		          "usefully (%s); retrying",
 		    ra->label, (long long)f->id,
-		    err ? err : serr.what ? serr.what : "HTTP error");
+		    err             ? err
+		        : serr.what ? serr.what
+		                    : "HTTP error");
 		if (f->timer == NULL)
-			f->timer = evtimer_new(ra->s->d->base, forward_poll_cb, f);
+			f->timer =
+			    evtimer_new(ra->s->d->base, forward_poll_cb, f);
 		evtimer_add(f->timer, &tv);
 		return;
 	}
@@ -197,11 +200,11 @@ forward_answer_cb(void *arg, int status, const char *ctype,
 		int dlen = i2d_X509(r->issued, &der);
 		uint64_t serial = 0;
 
-		ASN1_INTEGER_get_uint64(&serial,
-		    X509_get0_serialNumber(r->issued));
+		ASN1_INTEGER_get_uint64(
+		    &serial, X509_get0_serialNumber(r->issued));
 		if (dlen > 0)
-			store_request_set_issued(st, ra->label, f->id, serial,
-			    der, (size_t)dlen);
+			store_request_set_issued(
+			    st, ra->label, f->id, serial, der, (size_t)dlen);
 		log_info("RA %s: request %lld issued by the CA (serial %llX)",
 		    ra->label, (long long)f->id, (unsigned long long)serial);
 		OPENSSL_free(der);
@@ -212,14 +215,15 @@ forward_answer_cb(void *arg, int status, const char *ctype,
 	if (r->pki_status == SCEP_STATUS_PENDING) {
 		scep_reply_free(r);
 		if (f->timer == NULL)
-			f->timer = evtimer_new(ra->s->d->base, forward_poll_cb, f);
+			f->timer =
+			    evtimer_new(ra->s->d->base, forward_poll_cb, f);
 		evtimer_add(f->timer, &tv);
 		return;
 	}
 	log_warnx("RA %s: request %lld refused by the CA (%s)", ra->label,
 	    (long long)f->id, scep_fail_info_str(r->fail_info));
-	store_request_set_state(st, ra->label, f->id, STORE_REQ_GRANTED,
-	    STORE_REQ_REJECTED);
+	store_request_set_state(
+	    st, ra->label, f->id, STORE_REQ_GRANTED, STORE_REQ_REJECTED);
 	scep_reply_free(r);
 	forward_free(f);
 }
@@ -228,11 +232,11 @@ static void
 forward_send(struct ra_forward *f, const struct buf *der)
 {
 	if (httpc_request(f->ra->s->d->base, f->ra->ca_url,
-		SCEP_PATH "?operation=PKIOperation", der->data, der->len,
-		"application/x-pki-message", RA_TIMEOUT_S, forward_answer_cb,
-		f) != 0) {
-		log_warnx("RA %s: unusable CA URL %s", f->ra->label,
-		    f->ra->ca_url);
+	        SCEP_PATH "?operation=PKIOperation", der->data, der->len,
+	        "application/x-pki-message", RA_TIMEOUT_S, forward_answer_cb,
+	        f) != 0) {
+		log_warnx(
+		    "RA %s: unusable CA URL %s", f->ra->label, f->ra->ca_url);
 		forward_free(f);
 	}
 }
@@ -255,8 +259,8 @@ forward(struct pki_ra *ra, const struct store_request *r)
 	f = xcalloc(1, sizeof(*f));
 	f->ra = ra;
 	f->id = r->id;
-	rc = scep_pkcsreq_build(csr, ra->ra_key, ra->ca_cert, NULL, &opts, &der,
-	    &f->st);
+	rc = scep_pkcsreq_build(
+	    csr, ra->ra_key, ra->ca_cert, NULL, &opts, &der, &f->st);
 	X509_REQ_free(csr);
 	if (rc != 0) {
 		free(f);
@@ -299,8 +303,8 @@ grant_cb(const struct store_request *r, void *arg)
 	if (r->state != STORE_REQ_PENDING || (g->id != 0 && r->id != g->id))
 		return 0;
 	if (store_request_set_state(g->ra->s->store, g->ra->label, r->id,
-		STORE_REQ_PENDING,
-		g->grant ? STORE_REQ_GRANTED : STORE_REQ_REJECTED) != 0)
+	        STORE_REQ_PENDING,
+	        g->grant ? STORE_REQ_GRANTED : STORE_REQ_REJECTED) != 0)
 		return 0;
 	if (g->grant)
 		forward(g->ra, r);
@@ -323,32 +327,31 @@ pki_ra_decide(struct pki_ra *ra, int64_t id, int grant, size_t *count)
 /* ---- SCEP on the RA ---- */
 
 static int
-reply_state(struct pki_ra *ra, const struct scep_request *req,
-    struct buf *out)
+reply_state(struct pki_ra *ra, const struct scep_request *req, struct buf *out)
 {
 	struct store_request *r = NULL;
-	int rc = store_request_find_tid(ra->s->store, ra->label,
-	    req->transaction_id, &r);
+	int rc = store_request_find_tid(
+	    ra->s->store, ra->label, req->transaction_id, &r);
 	X509 *x = NULL;
 
 	if (rc != 0)
-		return scep_reply_failure(req, SCEP_FAIL_BAD_CERT_ID, ra->ra_cert,
-		    ra->ra_key, out);
+		return scep_reply_failure(
+		    req, SCEP_FAIL_BAD_CERT_ID, ra->ra_cert, ra->ra_key, out);
 	switch (r->state) {
 	case STORE_REQ_ISSUED: {
 		const unsigned char *p = r->cert_der;
 
 		x = d2i_X509(NULL, &p, (long)r->cert_len);
-		rc = x ? scep_reply_success_cert(req, x, NULL, ra->ra_cert,
-			     ra->ra_key, out)
+		rc = x ? scep_reply_success_cert(
+		             req, x, NULL, ra->ra_cert, ra->ra_key, out)
 		       : scep_reply_failure(req, SCEP_FAIL_BAD_CERT_ID,
-			     ra->ra_cert, ra->ra_key, out);
+		             ra->ra_cert, ra->ra_key, out);
 		X509_free(x);
 		break;
 	}
 	case STORE_REQ_REJECTED:
-		rc = scep_reply_failure(req, SCEP_FAIL_BAD_REQUEST, ra->ra_cert,
-		    ra->ra_key, out);
+		rc = scep_reply_failure(
+		    req, SCEP_FAIL_BAD_REQUEST, ra->ra_cert, ra->ra_key, out);
 		break;
 	default:
 		rc = scep_reply_pending(req, ra->ra_cert, ra->ra_key, out);
@@ -368,8 +371,8 @@ add_request(struct pki_ra *ra, const struct scep_request *req, int grant_auto)
 	int64_t id = 0;
 	BIO *b;
 
-	if (store_request_find_tid(ra->s->store, ra->label, req->transaction_id,
-		&old) == 0) {
+	if (store_request_find_tid(
+	        ra->s->store, ra->label, req->transaction_id, &old) == 0) {
 		store_request_free(old);
 		return 0; /* a retransmission */
 	}
@@ -380,8 +383,8 @@ add_request(struct pki_ra *ra, const struct scep_request *req, int grant_auto)
 		return -1;
 	}
 	b = BIO_new(BIO_s_mem());
-	X509_NAME_print_ex(b, X509_REQ_get_subject_name(req->csr), 0,
-	    XN_FLAG_RFC2253);
+	X509_NAME_print_ex(
+	    b, X509_REQ_get_subject_name(req->csr), 0, XN_FLAG_RFC2253);
 	{
 		char text[512];
 		int n = BIO_read(b, text, sizeof(text) - 1);
@@ -440,8 +443,8 @@ pki_ra_operation(struct pki_ra *ra, const uint8_t *der, size_t len,
 		rc = reply_state(ra, req, out);
 		break;
 	default:
-		rc = scep_reply_failure(req, SCEP_FAIL_BAD_REQUEST, ra->ra_cert,
-		    ra->ra_key, out);
+		rc = scep_reply_failure(
+		    req, SCEP_FAIL_BAD_REQUEST, ra->ra_cert, ra->ra_key, out);
 		break;
 	}
 	scep_request_free(req);
