@@ -349,6 +349,16 @@ http_secure_tp_run(struct cli_ctx *ctx, const struct cli_args *args)
 {
 	conf_set_str(&ctx->cfg->http.secure_trustpoint,
 	    ctx->is_no ? NULL : cli_arg(args, "tp"));
+	config_changed(ctx->cfg, "ip http secure-trustpoint");
+	return CLI_OK;
+}
+
+static int
+http_client_auth_run(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	(void)args;
+	ctx->cfg->http.secure_client_auth = !ctx->is_no;
+	config_changed(ctx->cfg, "ip http secure-client-auth");
 	return CLI_OK;
 }
 
@@ -601,6 +611,13 @@ static const struct cli_cmd global_tail_cmds[] = {
         .handler = http_secure_tp_run,
         .flags = CLI_NO,
         .no_words = 3},
+    {.syntax = "ip http secure-client-auth",
+        .help = HELP("Global IP configuration subcommands",
+            "HTTP server configuration",
+            "HTTPS clients must present a certificate from the "
+            "secure-trustpoint's CA (revocation-check applies)"),
+        .handler = http_client_auth_run,
+        .flags = CLI_NO},
     {.syntax = "tftp-server URL$url [alias WORD$alias]",
         .help = HELP("Provide TFTP service for netload requests",
             "File to serve (flash:FILE, slot0:FILE, nvram:FILE)",

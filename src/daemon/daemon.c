@@ -284,9 +284,12 @@ hook_changed(void *arg, const char *what)
 	struct daemon *d = arg;
 
 	log_debug("configuration changed: %s", what);
-	if (strncmp(what, "ip http", 7) == 0 && d->httpd != NULL)
-		httpd_reconcile(d->httpd);
 	pki_svc_changed(d, what);
+	/* New certificates or HTTP settings: the listeners follow. */
+	if ((strncmp(what, "ip http", 7) == 0 ||
+		strncmp(what, "crypto pki", 10) == 0) &&
+	    d->httpd != NULL)
+		httpd_reconcile(d->httpd);
 }
 
 static void

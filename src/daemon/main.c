@@ -151,9 +151,9 @@ run_daemon(const char *config_path, const char *statedir)
 		event_add(sigs[i], NULL);
 	}
 	d.httpd = httpd_new(&d);
-	httpd_reconcile(d.httpd);
 	if (pki_svc_start(&d) != 0)
 		log_warnx("PKI service not started");
+	httpd_reconcile(d.httpd);
 	write_pidfile(statedir);
 	log_info(
 	    "opencmed ready (state %s, config %s)", statedir, d.startup_path);

@@ -309,3 +309,58 @@ def test_ra_in_front_of_issuing_ca(daemons):
     assert re.search(r"issued", ra.cli("crypto pki server ra12 info "
                                        "requests").stdout)
     assert "issued" in ca.cli("crypto pki server myca info requests").stdout
+
+
+def scep_client_cert(port, tmp_path, name):
+    cdir = tmp_path / name
+    cdir.mkdir()
+    p = subprocess.run(
+        ["scepclient", "-server-url", f"http://127.0.0.1:{port}{SCEP}",
+         "-challenge", "x", "-private-key", str(cdir / "key.pem"),
+         "-certificate", str(cdir / "cert.pem"), "-cn", name],
+        capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    serial = subprocess.run(["openssl", "x509", "-in", cdir / "cert.pem",
+                             "-noout", "-serial"], capture_output=True,
+                            text=True, check=True).stdout
+    return cdir, serial.strip().split("=")[1]
+
+
+def https_get(port, cdir, cafile):
+    # The server certificate names the router (CN=CME1).
+    args = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+            "--cacert", str(cafile), "--max-time", "10",
+            "--resolve", f"CME1:{port}:127.0.0.1"]
+    if cdir is not None:
+        args += ["--cert", str(cdir / "cert.pem"), "--key",
+                 str(cdir / "key.pem")]
+    args.append(f"https://CME1:{port}{SCEP}?operation=GetCACaps")
+    return subprocess.run(args, capture_output=True, text=True).stdout
+
+
+@pytest.mark.parametrize("check", ["crl", "none"])
+def test_tls_client_verification_enforces_revocation(daemons, tmp_path,
+                                                     check):
+    port, sport = free_port(), free_port()
+    d = daemons(ca_config(port) +
+                f"crypto pki trustpoint cme\n revocation-check {check}\n"
+                f"ip http secure-server\nip http secure-port {sport}\n"
+                "ip http secure-trustpoint cme\nip http secure-client-auth\n",
+                name="tls")
+    enroll(d)
+    cacert = [c for c in chain_ders(d.running(), "cme") if c[0]][0]
+    write_pem(tmp_path / "ca.pem", cacert[2])
+    good, _ = scep_client_cert(port, tmp_path, "SEP0000000000A1")
+    bad, bad_serial = scep_client_cert(port, tmp_path, "SEP0000000000A2")
+    assert https_get(sport, good, tmp_path / "ca.pem") == "200"
+    assert https_get(sport, bad, tmp_path / "ca.pem") == "200"
+    assert https_get(sport, None, tmp_path / "ca.pem") != "200"
+    d.cli(f"crypto pki server myca revoke {bad_serial}", check=True)
+    assert https_get(sport, good, tmp_path / "ca.pem") == "200"
+    if check == "crl":
+        assert https_get(sport, bad, tmp_path / "ca.pem") != "200"
+        assert "refused: certificate rejected" in d.log_text() or \
+            "refused" in d.log_text()
+    else:
+        # revocation-check none: the revoked certificate still passes.
+        assert https_get(sport, bad, tmp_path / "ca.pem") == "200"

@@ -57,6 +57,10 @@ void pki_fetch_ca_cert(void *arg, const char *url,
 extern struct cli_table pki_enroll_cfg;
 void pki_enroll_stop_all(void);
 
+/* pki_trust.c */
+void pki_trust_local_crl_changed(void);
+void pki_trust_free_all(void);
+
 /* pki_cli.c */
 extern struct cli_table pki_svc_exec, pki_svc_cfg;
 

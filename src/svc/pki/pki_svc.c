@@ -203,6 +203,7 @@ pki_svc_stop(struct daemon *d)
 	if (s == NULL)
 		return;
 	pki_enroll_stop_all();
+	pki_trust_free_all();
 	pki_ra_free(s->ra);
 	ca_free(s->ca);
 	keystore_free(s->keys);
