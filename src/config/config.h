@@ -41,7 +41,7 @@ struct http_conf {
 	unsigned secure_port; /* 443 */
 	char *address; /* ip http source-address (extension) */
 	char *secure_trustpoint; /* ip http secure-trustpoint */
-	int secure_client_auth;	 /* ip http secure-client-auth */
+	int secure_client_auth; /* ip http secure-client-auth */
 };
 
 /*

@@ -285,6 +285,25 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	log_debug("control session %u opened", c->id);
 }
 
+int
+control_socket_alive(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd, alive;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return 0;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0)
+		return 0;
+	alive = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(fd);
+	return alive;
+}
+
 struct control *
 control_new(struct daemon *d, const char *path)
 {

@@ -5,6 +5,8 @@
 struct daemon;
 struct control;
 
+/* Does a daemon answer on this socket? */
+int control_socket_alive(const char *path);
 struct control *control_new(struct daemon *d, const char *path);
 void control_free(struct control *cs);
 /* A configuration object is about to be freed. */

@@ -287,7 +287,7 @@ hook_changed(void *arg, const char *what)
 	pki_svc_changed(d, what);
 	/* New certificates or HTTP settings: the listeners follow. */
 	if ((strncmp(what, "ip http", 7) == 0 ||
-		strncmp(what, "crypto pki", 10) == 0) &&
+	        strncmp(what, "crypto pki", 10) == 0) &&
 	    d->httpd != NULL)
 		httpd_reconcile(d->httpd);
 }

@@ -26,7 +26,7 @@ struct route {
 
 struct httpd {
 	struct daemon *d;
-	struct evhttp *https;	/* ip http secure-server */
+	struct evhttp *https; /* ip http secure-server */
 	SSL_CTX *ssl_ctx;
 	int https_port;
 	struct evhttp *http;
@@ -135,8 +135,8 @@ evhttp_setup(struct httpd *h)
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
 	evhttp_set_gencb(http, not_found_cb, NULL);
 	for (int i = 0; i < h->nroutes; i++)
-		evhttp_set_cb(http, h->routes[i].path, h->routes[i].fn,
-		    h->routes[i].arg);
+		evhttp_set_cb(
+		    http, h->routes[i].path, h->routes[i].fn, h->routes[i].arg);
 	return http;
 }
 
@@ -158,8 +158,8 @@ https_reconcile(struct httpd *h)
 		log_warnx("HTTPS server: no ip http secure-trustpoint");
 		return;
 	}
-	h->ssl_ctx = pki_svc_tls_server_ctx(h->d->cfg, c->secure_trustpoint,
-	    c->secure_client_auth, &why);
+	h->ssl_ctx = pki_svc_tls_server_ctx(
+	    h->d->cfg, c->secure_trustpoint, c->secure_client_auth, &why);
 	if (h->ssl_ctx == NULL) {
 		log_warnx("HTTPS server: trustpoint %s: %s",
 		    c->secure_trustpoint, why ? why : "unusable");
@@ -176,9 +176,8 @@ https_reconcile(struct httpd *h)
 		goto fail;
 	}
 	h->https_port = (int)c->secure_port;
-	log_info("HTTPS server listening on %s port %u%s", addr,
-	    c->secure_port, c->secure_client_auth ? " (client certificates)"
-						  : "");
+	log_info("HTTPS server listening on %s port %u%s", addr, c->secure_port,
+	    c->secure_client_auth ? " (client certificates)" : "");
 	return;
 fail:
 	if (h->https != NULL)

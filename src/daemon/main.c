@@ -107,6 +107,9 @@ run_daemon(const char *config_path, const char *statedir)
 	memset(&d, 0, sizeof(d));
 	if (daemon_statedir_init(statedir) != 0)
 		fatal("state directory %s", statedir);
+	snprintf(sock, sizeof(sock), "%s/opencme.sock", statedir);
+	if (control_socket_alive(sock))
+		fatalx("another opencmed is running on %s", sock);
 	d.statedir = xstrdup(statedir);
 	if (config_path != NULL) {
 		d.startup_path = xstrdup(config_path);
@@ -142,10 +145,6 @@ run_daemon(const char *config_path, const char *statedir)
 	d.base = event_base_new();
 	if (d.base == NULL)
 		fatalx("event_base_new failed");
-	snprintf(sock, sizeof(sock), "%s/opencme.sock", statedir);
-	d.control = control_new(&d, sock);
-	if (d.control == NULL)
-		fatalx("cannot open the control socket %s", sock);
 	for (int i = 0; signums[i] != 0; i++) {
 		sigs[i] = evsignal_new(d.base, signums[i], signal_cb, &d);
 		event_add(sigs[i], NULL);
@@ -154,6 +153,11 @@ run_daemon(const char *config_path, const char *statedir)
 	if (pki_svc_start(&d) != 0)
 		log_warnx("PKI service not started");
 	httpd_reconcile(d.httpd);
+	/* The control socket last: its presence tells that we are ready. */
+	snprintf(sock, sizeof(sock), "%s/opencme.sock", statedir);
+	d.control = control_new(&d, sock);
+	if (d.control == NULL)
+		fatalx("cannot open the control socket %s", sock);
 	write_pidfile(statedir);
 	log_info(
 	    "opencmed ready (state %s, config %s)", statedir, d.startup_path);

@@ -84,6 +84,14 @@ def test_trustpoint_enrolls_against_our_ca_and_verifies(ca, tmp_path):
         assert oct(os.stat(k).st_mode & 0o777) == "0o600"
     ca.cli("write memory", check=True)
     assert "crypto pki certificate chain cme" in ca.config.read_text()
+    # database url (default nvram:) holds the CRL and, at level complete,
+    # each issued certificate.
+    crl = ca.state / "nvram" / "myca.crl"
+    cer = ca.state / "nvram" / f"{int(ident[0][1], 16):X}.cer"
+    assert crl.exists() and cer.exists()
+    assert cer.read_bytes() == ident[0][2]
+    subprocess.run(["openssl", "crl", "-inform", "DER", "-in", crl,
+                    "-noout"], check=True)
 
 
 def test_certificate_lifetime_is_capped_by_the_ca(daemons):
@@ -138,7 +146,7 @@ def test_manual_grant_with_scepclient(daemons, tmp_path):
          "-certificate", str(tmp_path / "cert.pem"), "-cn", "SEP00AABBCC0001"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        for _ in range(100):
+        for _ in range(300):      # the client makes a key first
             out = d.cli("crypto pki server myca info requests").stdout
             if "pending" in out:
                 break
@@ -165,7 +173,7 @@ def test_rejected_request_fails_the_client(daemons, tmp_path):
          "-certificate", str(tmp_path / "cert.pem"), "-cn", "SEP00AABBCC0002"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        for _ in range(100):
+        for _ in range(300):
             if "pending" in d.cli("crypto pki server myca info "
                                   "requests").stdout:
                 break

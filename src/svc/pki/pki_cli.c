@@ -203,8 +203,10 @@ revoke_run(struct cli_ctx *ctx, const struct cli_args *args)
 		return CLI_ERR;
 	}
 	rc = ca_revoke(ca, serial, 0);
-	if (rc == 0)
+	if (rc == 0) {
 		pki_trust_local_crl_changed();
+		pki_svc_publish_crl(pki_svc);
+	}
 	if (rc != 0) {
 		cli_out(ctx, "%% Cannot revoke serial %s: %s", text,
 		    pki_err_str(rc));

@@ -33,6 +33,9 @@ extern struct pki_svc *pki_svc;
 /* pki_svc.c */
 void pki_svc_reconcile(struct pki_svc *s);
 struct pki_server *pki_svc_enabled_server(struct config *cfg);
+/* Files at the server's database url: LABEL.crl, SERIAL.cer. */
+void pki_svc_publish_crl(struct pki_svc *s);
+void pki_svc_publish_cert(struct pki_svc *s, X509 *cert);
 
 /* pki_scep.c: the SCEP endpoint (GET/POST SCEP_PATH). */
 void pki_scep_http_cb(struct evhttp_request *req, void *arg);

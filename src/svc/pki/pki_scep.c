@@ -88,6 +88,7 @@ reply_with_request_state(
 		    r, SCEP_FAIL_BAD_REQUEST, ca, key, out);
 	switch (state) {
 	case STORE_REQ_ISSUED:
+		pki_svc_publish_cert(s, cert);
 		rc = scep_reply_success_cert(r, cert, NULL, ca, key, out);
 		break;
 	case STORE_REQ_REJECTED:

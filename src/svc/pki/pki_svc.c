@@ -73,6 +73,74 @@ publish_ca_cert(struct pki_svc *s)
 	OPENSSL_free(der);
 }
 
+/*
+ * Files at the server's `database url` (an IOS file system mapped into
+ * STATEDIR; the database itself is SQLite): LABEL.crl always, and at
+ * `database level complete` SERIAL.cer for each certificate issued.
+ */
+static char *
+db_file(struct pki_svc *s, const char *name)
+{
+	struct pki_server *ps = pki_svc_enabled_server(s->d->cfg);
+	struct buf url = BUF_INIT;
+	char *path;
+
+	buf_printf(&url, "%s%s",
+	    ps && ps->database_url ? ps->database_url : "nvram:", name);
+	path = daemon_url_path(s->d->statedir, buf_str(&url));
+	buf_free(&url);
+	return path;
+}
+
+void
+pki_svc_publish_crl(struct pki_svc *s)
+{
+	X509_CRL *crl = NULL;
+	unsigned char *der = NULL;
+	struct buf name = BUF_INIT, msg = BUF_INIT;
+	char *path;
+	int len;
+
+	if (s->ca == NULL || ca_crl(s->ca, 0, &crl) != 0)
+		return;
+	buf_printf(&name, "%s.crl", ca_label(s->ca));
+	path = db_file(s, buf_str(&name));
+	len = i2d_X509_CRL(crl, &der);
+	if (path != NULL && len > 0 &&
+	    daemon_write_file_atomic(path, der, (size_t)len, 0, &msg) != 0)
+		log_warnx("CRL file %s: %s", path, buf_str(&msg));
+	OPENSSL_free(der);
+	X509_CRL_free(crl);
+	free(path);
+	buf_free(&name);
+	buf_free(&msg);
+}
+
+void
+pki_svc_publish_cert(struct pki_svc *s, X509 *cert)
+{
+	struct pki_server *ps = pki_svc_enabled_server(s->d->cfg);
+	unsigned char *der = NULL;
+	struct buf name = BUF_INIT, msg = BUF_INIT;
+	uint64_t serial = 0;
+	char *path;
+	int len;
+
+	if (ps == NULL || ps->database_level != DB_COMPLETE)
+		return;
+	ASN1_INTEGER_get_uint64(&serial, X509_get0_serialNumber(cert));
+	buf_printf(&name, "%llX.cer", (unsigned long long)serial);
+	path = db_file(s, buf_str(&name));
+	len = i2d_X509(cert, &der);
+	if (path != NULL && len > 0 &&
+	    daemon_write_file_atomic(path, der, (size_t)len, 0, &msg) != 0)
+		log_warnx("certificate file %s: %s", path, buf_str(&msg));
+	OPENSSL_free(der);
+	free(path);
+	buf_free(&name);
+	buf_free(&msg);
+}
+
 void
 pki_svc_reconcile(struct pki_svc *s)
 {
@@ -136,6 +204,7 @@ pki_svc_reconcile(struct pki_svc *s)
 		return;
 	}
 	publish_ca_cert(s);
+	pki_svc_publish_crl(s);
 	log_info("certificate server %s enabled", ps->label);
 }
 

@@ -28,11 +28,11 @@ void pki_svc_stop(struct daemon *d);
 struct config;
 /* A trustpoint's key pair, identity certificate and CA chain. */
 int pki_svc_credentials(struct config *cfg, const char *trustpoint,
-    EVP_PKEY **key, X509 **cert, STACK_OF(X509) **chain, const char **why);
+    EVP_PKEY **key, X509 **cert, STACK_OF(X509) * *chain, const char **why);
 /* Verify a peer against the trustpoint's CA with its revocation-check
  * methods (0 = accepted). */
-int pki_svc_verify_peer(struct config *cfg, const char *trustpoint,
-    X509 *leaf, STACK_OF(X509) *untrusted, const char **why);
+int pki_svc_verify_peer(struct config *cfg, const char *trustpoint, X509 *leaf,
+    STACK_OF(X509) * untrusted, const char **why);
 /* A TLS server context with the trustpoint's credentials; with
  * client_auth, peers must present a certificate that
  * pki_svc_verify_peer accepts for the same trustpoint. */

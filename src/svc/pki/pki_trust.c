@@ -131,8 +131,8 @@ remote_crl_for(const struct trustpoint *tp)
 	    time(NULL) - c->fetched >= CRL_FETCH_RETRY_S) {
 		c->fetching = 1;
 		if (httpc_request(pki_svc->d->base, tp->enrollment_url,
-			SCEP_PATH "?operation=GetCRL", NULL, 0, NULL, 20,
-			crl_fetched_cb, c) != 0)
+		        SCEP_PATH "?operation=GetCRL", NULL, 0, NULL, 20,
+		        crl_fetched_cb, c) != 0)
 			c->fetching = 0;
 	}
 	return c->crl != NULL && crl_current(c->crl) ? c->crl : NULL;
@@ -140,7 +140,7 @@ remote_crl_for(const struct trustpoint *tp)
 
 int
 pki_svc_verify_peer(struct config *cfg, const char *tp_name, X509 *leaf,
-    STACK_OF(X509) *untrusted, const char **why)
+    STACK_OF(X509) * untrusted, const char **why)
 {
 	struct trustpoint *tp = trustpoint_find(cfg, tp_name);
 	const struct chain_cert *c;
@@ -151,7 +151,7 @@ pki_svc_verify_peer(struct config *cfg, const char *tp_name, X509 *leaf,
 	*why = "no trusted CA";
 	if (tp == NULL)
 		return PKI_E_NOTFOUND;
-	TAILQ_FOREACH(c, &tp->chain, entry)
+	TAILQ_FOREACH (c, &tp->chain, entry)
 		if (c->is_ca && ntrusted < 8 &&
 		    (trusted[ntrusted] = chain_cert_x509(c)) != NULL)
 			ntrusted++;
@@ -197,7 +197,7 @@ pki_svc_verify_peer(struct config *cfg, const char *tp_name, X509 *leaf,
 
 int
 pki_svc_credentials(struct config *cfg, const char *tp_name, EVP_PKEY **key,
-    X509 **cert, STACK_OF(X509) **chain, const char **why)
+    X509 **cert, STACK_OF(X509) * *chain, const char **why)
 {
 	struct trustpoint *tp = trustpoint_find(cfg, tp_name);
 	const struct chain_cert *c;
@@ -214,7 +214,7 @@ pki_svc_credentials(struct config *cfg, const char *tp_name, EVP_PKEY **key,
 		return -1;
 	}
 	cas = sk_X509_new_null();
-	TAILQ_FOREACH(c, &tp->chain, entry) {
+	TAILQ_FOREACH (c, &tp->chain, entry) {
 		X509 *x = chain_cert_x509(c);
 
 		if (x == NULL)
@@ -229,15 +229,15 @@ pki_svc_credentials(struct config *cfg, const char *tp_name, EVP_PKEY **key,
 		goto fail;
 	}
 	if (keystore_load(pki_svc->keys,
-		tp->rsakeypair ? tp->rsakeypair : tp->name, &k) != 0 ||
+	        tp->rsakeypair ? tp->rsakeypair : tp->name, &k) != 0 ||
 	    X509_check_private_key(id, k) != 1) {
 		*why = "the trustpoint's key pair is missing or does not match "
 		       "its certificate";
 		goto fail;
 	}
 	if (X509_cmp_current_time(X509_get0_notAfter(id)) < 0)
-		log_warnx("trustpoint %s: its certificate has expired",
-		    tp->name);
+		log_warnx(
+		    "trustpoint %s: its certificate has expired", tp->name);
 	*key = k;
 	*cert = id;
 	*chain = cas;
@@ -262,11 +262,11 @@ verify_cb(X509_STORE_CTX *xs, void *arg)
 		return 0;
 	if (pki_svc_verify_peer(pki_svc->d->cfg, tp, leaf, untrusted, &why) !=
 	    0) {
-		char *subject = X509_NAME_oneline(X509_get_subject_name(leaf),
-		    NULL, 0);
+		char *subject =
+		    X509_NAME_oneline(X509_get_subject_name(leaf), NULL, 0);
 
-		log_info("TLS peer %s refused: %s", subject ? subject : "?",
-		    why);
+		log_info(
+		    "TLS peer %s refused: %s", subject ? subject : "?", why);
 		OPENSSL_free(subject);
 		X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_REJECTED);
 		return 0;
@@ -277,8 +277,8 @@ verify_cb(X509_STORE_CTX *xs, void *arg)
 static int tp_index = -1;
 
 static void
-tp_free_fn(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
-    void *argp)
+tp_free_fn(
+    void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
 	(void)parent;
 	(void)ad;
@@ -289,8 +289,8 @@ tp_free_fn(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
 }
 
 SSL_CTX *
-pki_svc_tls_server_ctx(struct config *cfg, const char *tp_name,
-    int client_auth, const char **why)
+pki_svc_tls_server_ctx(
+    struct config *cfg, const char *tp_name, int client_auth, const char **why)
 {
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
@@ -300,7 +300,8 @@ pki_svc_tls_server_ctx(struct config *cfg, const char *tp_name,
 	if (pki_svc_credentials(cfg, tp_name, &key, &cert, &chain, why) != 0)
 		return NULL;
 	ctx = SSL_CTX_new(TLS_server_method());
-	if (ctx == NULL || !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+	if (ctx == NULL ||
+	    !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
 	    SSL_CTX_use_certificate(ctx, cert) != 1 ||
 	    SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
 	    SSL_CTX_set1_chain(ctx, chain) != 1) {
@@ -314,8 +315,8 @@ pki_svc_tls_server_ctx(struct config *cfg, const char *tp_name,
 		char *verify_tp = xstrdup(tp_name);
 
 		if (tp_index < 0)
-			tp_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL,
-			    tp_free_fn);
+			tp_index = SSL_CTX_get_ex_new_index(
+			    0, NULL, NULL, NULL, tp_free_fn);
 		SSL_CTX_set_ex_data(ctx, tp_index, verify_tp);
 		SSL_CTX_set_verify(ctx,
 		    SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
