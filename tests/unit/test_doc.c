@@ -4,6 +4,7 @@
  * reference parses, in its mode, to the row it documents.
  */
 #include "harness.h"
+#include "svc/pki/pki_svc.h"
 
 struct walk {
 	int rows;
@@ -87,6 +88,8 @@ doc_reference_mentions_every_mode(void **state)
 int
 main(void)
 {
+	/* The services' rows are documented and checked too. */
+	pki_svc_register_cli();
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(doc_every_row_has_help_for_every_token),
 	    cmocka_unit_test(doc_examples_parse_to_their_rows),
