@@ -16,7 +16,10 @@
 #define HTTPD_MAX_ROUTES 16
 #define HTTPD_MAX_BODY (1024 * 1024)
 #define HTTPD_MAX_HEADERS (16 * 1024)
-#define HTTPD_TIMEOUT_S 30
+/* Idle keep-alive connections close after this.  Longer than the 30 s
+ * poll interval of common SCEP clients, which reuse the connection and do
+ * not retry a POST that meets a closed socket. */
+#define HTTPD_TIMEOUT_S 90
 
 struct route {
 	char *path;
