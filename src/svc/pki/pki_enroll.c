@@ -414,6 +414,13 @@ enroll_start(struct cli_ctx *ctx, struct enroll *e)
 	if (rc == PKI_E_NOTFOUND) {
 		unsigned bits = tp->key_size ? tp->key_size : 2048;
 
+		if (bits < 1024) {
+			cli_out(ctx,
+			    "%% rsakeypair %s: %u bits is below the "
+			    "1024 bits OpenCME's servers accept",
+			    label, bits);
+			return CLI_ERR;
+		}
 		cli_out(ctx, "%% Generating %u bit RSA keys for key pair %s",
 		    bits, label);
 		rc = keystore_generate(
