@@ -38,13 +38,16 @@ LIB := $(BUILD)/libopencme.a
 CLI_SRCS := $(sort $(wildcard tools/opencme/*.c))
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 
+TLV_SRCS := $(sort $(wildcard tools/opencme-tlv/*.c))
+TLV_OBJS := $(TLV_SRCS:%.c=$(BUILD)/obj/%.o)
+
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
 
-PROGS = $(BUILD)/opencmed $(BUILD)/opencme
+PROGS = $(BUILD)/opencmed $(BUILD)/opencme $(if $(TLV_SRCS),$(BUILD)/opencme-tlv)
 
 .PHONY: all clean demo test deps deps-test unit fuzz-replay fuzz format doc \
 	format-check checks integration cli-golden bench
@@ -65,6 +68,9 @@ $(BUILD)/opencmed: $(BUILD)/obj/src/daemon/main.o $(LIB)
 
 $(BUILD)/opencme: $(CLI_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(EDIT_LIBS)
+
+$(BUILD)/opencme-tlv: $(TLV_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(LIB)
 	@mkdir -p $(dir $@)

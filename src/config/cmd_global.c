@@ -21,6 +21,7 @@ global_conf_init(struct config *cfg)
 {
 	TAILQ_INIT(&cfg->usernames);
 	TAILQ_INIT(&cfg->tftp_files);
+	cfg->tftp.port = 69;
 	cfg->http.port = 80;
 	cfg->http.secure_port = 443;
 }
@@ -58,6 +59,7 @@ global_conf_free(struct config *cfg)
 	}
 	free(cfg->hostname);
 	free(cfg->http.address);
+	free(cfg->tftp.address);
 	free(cfg->http.secure_trustpoint);
 }
 
@@ -459,10 +461,30 @@ tftp_server_run(struct cli_ctx *ctx, const struct cli_args *args)
 	return CLI_OK;
 }
 
+static int
+tftp_listen_run(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct tftp_listen_conf *t = &ctx->cfg->tftp;
+
+	conf_set_str(&t->address, ctx->is_no ? NULL : cli_arg(args, "addr"));
+	t->port = ctx->is_no ? 69 : (unsigned)cli_arg_ulong(args, "port", 69);
+	config_changed(ctx->cfg, "tftp-server source-address");
+	return CLI_OK;
+}
+
 static void
 tftp_server_write(struct cli_writer *w)
 {
 	struct tftp_file *f;
+
+	if (w->cfg->tftp.address != NULL) {
+		if (w->cfg->tftp.port != 69)
+			cli_wline(w, "tftp-server source-address %s port %u",
+			    w->cfg->tftp.address, w->cfg->tftp.port);
+		else
+			cli_wline(w, "tftp-server source-address %s",
+			    w->cfg->tftp.address);
+	}
 
 	TAILQ_FOREACH (f, &w->cfg->tftp_files, entry) {
 		if (f->alias != NULL)
@@ -618,6 +640,14 @@ static const struct cli_cmd global_tail_cmds[] = {
             "secure-trustpoint's CA (revocation-check applies)"),
         .handler = http_client_auth_run,
         .flags = CLI_NO},
+    {.syntax = "tftp-server source-address A.B.C.D$addr [port "
+               "(1-65535)$port]",
+        .help = HELP("Provide TFTP service for netload requests",
+            "Address the TFTP server listens on (extension)", "IPv4 address",
+            "UDP port", "Port number (default 69)"),
+        .handler = tftp_listen_run,
+        .flags = CLI_NO,
+        .no_words = 2},
     {.syntax = "tftp-server URL$url [alias WORD$alias]",
         .help = HELP("Provide TFTP service for netload requests",
             "File to serve (flash:FILE, slot0:FILE, nvram:FILE)",

@@ -34,6 +34,12 @@ struct tftp_file {
 };
 TAILQ_HEAD(tftp_file_list, tftp_file);
 
+/* The TFTP server's listener (extension: IOS binds every interface). */
+struct tftp_listen_conf {
+	char *address; /* tftp-server source-address A.B.C.D */
+	unsigned port; /* 69 */
+};
+
 struct http_conf {
 	int server; /* ip http server */
 	int secure_server; /* ip http secure-server */
@@ -78,6 +84,7 @@ struct config {
 
 	struct username_list usernames;
 	struct tftp_file_list tftp_files;
+	struct tftp_listen_conf tftp;
 	struct http_conf http;
 
 	struct telephony_conf tel;
