@@ -13,6 +13,8 @@ check() { # dir allowed-prefixes...
 			for a in "$@"; do
 				case "$inc" in "$a"/*) ok=1 ;; esac
 			done
+			# The PKI service's public verbs (keys stay there).
+			case "$inc" in svc/pki/pki_svc.h) ok=1 ;; esac
 			[ "$ok" -eq 1 ] || echo "layering: $f includes $inc"
 		done
 	done

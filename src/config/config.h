@@ -65,6 +65,8 @@ struct config_hooks {
 	/* A mode object (an ephone, a trustpoint...) is about to be freed:
 	 * sessions editing it must leave its mode. */
 	void (*object_deleted)(void *arg, void *obj);
+	/* ctl-client regenerate: build and publish the CTL now. */
+	int (*ctl_regenerate)(void *arg, int force, struct buf *msg);
 	/* Fetch a CA certificate with SCEP GetCACert from an enrollment URL;
 	 * done runs later on the loop, with der or an error text. */
 	void (*fetch_ca_cert)(void *arg, const char *url,

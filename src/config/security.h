@@ -47,6 +47,7 @@ struct ctl_client {
 	struct ctl_server_list servers;
 	struct ctl_remote_list remotes;
 	struct ctl_import_list imports;
+	int hash_sha512; /* hash sha512 (extension): CTL and .sgn digest */
 };
 
 struct capf_server {

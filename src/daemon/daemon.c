@@ -9,6 +9,7 @@
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/httpd.h"
+#include "svc/phonecfg/phonecfg.h"
 #include "svc/pki/pki_svc.h"
 #include "lib/log.h"
 
@@ -285,11 +286,19 @@ hook_changed(void *arg, const char *what)
 
 	log_debug("configuration changed: %s", what);
 	pki_svc_changed(d, what);
+	phonecfg_changed(d, what);
 	/* New certificates or HTTP settings: the listeners follow. */
 	if ((strncmp(what, "ip http", 7) == 0 ||
 	        strncmp(what, "crypto pki", 10) == 0) &&
 	    d->httpd != NULL)
 		httpd_reconcile(d->httpd);
+}
+
+static int
+hook_ctl_regenerate(void *arg, int force, struct buf *msg)
+{
+	(void)arg;
+	return phonecfg_ctl_generate(force, msg);
 }
 
 static void
@@ -309,6 +318,7 @@ daemon_hooks_init(struct daemon *d)
 	d->hooks.save_master_key = hook_save_master_key;
 	d->hooks.changed = hook_changed;
 	d->hooks.object_deleted = hook_object_deleted;
+	d->hooks.ctl_regenerate = hook_ctl_regenerate;
 	d->hooks.show_service = NULL;
 }
 
@@ -338,6 +348,7 @@ daemon_reload(struct daemon *d)
 	if (d->httpd != NULL)
 		httpd_reconcile(d->httpd);
 	pki_svc_changed(d, "reload");
+	phonecfg_changed(d, "reload");
 	d->reloads++;
 	log_info("configuration reloaded from %s", d->startup_path);
 	return 0;

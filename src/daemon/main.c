@@ -17,6 +17,8 @@
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/httpd.h"
+#include "daemon/publish.h"
+#include "svc/phonecfg/phonecfg.h"
 #include "svc/pki/pki_svc.h"
 #include "lib/log.h"
 
@@ -152,6 +154,7 @@ run_daemon(const char *config_path, const char *statedir)
 	d.httpd = httpd_new(&d);
 	if (pki_svc_start(&d) != 0)
 		log_warnx("PKI service not started");
+	phonecfg_start(&d);
 	httpd_reconcile(d.httpd);
 	/* The control socket last: its presence tells that we are ready. */
 	snprintf(sock, sizeof(sock), "%s/opencme.sock", statedir);
@@ -163,8 +166,10 @@ run_daemon(const char *config_path, const char *statedir)
 	    "opencmed ready (state %s, config %s)", statedir, d.startup_path);
 	event_base_dispatch(d.base);
 
+	phonecfg_stop(&d);
 	pki_svc_stop(&d);
 	httpd_free(d.httpd);
+	publish_clear();
 	control_free(d.control);
 	for (int i = 0; signums[i] != 0; i++)
 		event_free(sigs[i]);

@@ -7,8 +7,8 @@
 #include "svc/phonecfg/cnfxml.h"
 
 void
-cnfxml_capf_effective(struct config *cfg, const struct ephone *e,
-    struct capf_effective *out)
+cnfxml_capf_effective(
+    struct config *cfg, const struct ephone *e, struct capf_effective *out)
 {
 	out->oper = CERT_OPER_NONE;
 	out->auth = CAPF_AUTH_NONE;
@@ -16,7 +16,7 @@ cnfxml_capf_effective(struct config *cfg, const struct ephone *e,
 		out->oper = e->cert_oper;
 		out->auth = e->cert_oper_auth;
 	} else if (cfg->capf.present && cfg->capf.cert_oper != CERT_OPER_NONE &&
-		   cfg->capf.auth_mode != CAPF_AUTH_NONE) {
+	    cfg->capf.auth_mode != CAPF_AUTH_NONE) {
 		out->oper = cfg->capf.cert_oper;
 		out->auth = cfg->capf.auth_mode;
 	}
@@ -56,8 +56,8 @@ capf_auth_code(int auth)
 static xmlNodePtr
 child(xmlNodePtr parent, const char *name, const char *text)
 {
-	return xmlNewTextChild(parent, NULL, (const xmlChar *)name,
-	    (const xmlChar *)text);
+	return xmlNewTextChild(
+	    parent, NULL, (const xmlChar *)name, (const xmlChar *)text);
 }
 
 static void
@@ -105,17 +105,17 @@ cnfxml_build(struct config *cfg, const struct ephone *e, struct buf *out)
 	cnfxml_capf_effective(cfg, e, &capf);
 	if (capf.oper != CERT_OPER_NONE || e->capf_ip_in_cnf) {
 		int code = capf_auth_code(capf.oper != CERT_OPER_NONE
-			? capf.auth
-			: cfg->capf.auth_mode);
-		const char *addr = cfg->capf.source_addr ? cfg->capf.source_addr
-							  : cme;
+		        ? capf.auth
+		        : cfg->capf.auth_mode);
+		const char *addr =
+		    cfg->capf.source_addr ? cfg->capf.source_addr : cme;
 
 		if (code != 0)
 			child_uint(dev, "capfAuthMode", (unsigned)code);
 		n = child(dev, "capfList", NULL);
 		n = child(n, "capf", NULL);
-		child_uint(n, "phonePort",
-		    cfg->capf.port ? cfg->capf.port : 3804);
+		child_uint(
+		    n, "phonePort", cfg->capf.port ? cfg->capf.port : 3804);
 		child(n, "processNodeName", addr);
 	}
 	child(dev, "certHash", "");

@@ -11,17 +11,16 @@
  * `cert-oper` first, else capf-server's `cert-oper ... all` with its
  * `auth-mode` (chapter: the ephone setting has priority). */
 struct capf_effective {
-	int oper;	/* enum cert_oper, CERT_OPER_NONE when nothing */
-	int auth;	/* enum capf_auth */
+	int oper; /* enum cert_oper, CERT_OPER_NONE when nothing */
+	int auth; /* enum capf_auth */
 };
-void cnfxml_capf_effective(struct config *cfg, const struct ephone *e,
-    struct capf_effective *out);
+void cnfxml_capf_effective(
+    struct config *cfg, const struct ephone *e, struct capf_effective *out);
 
 /* formats.md §7: 1 non-secure, 2 authenticated, 3 encrypted. */
 int cnfxml_security_mode(int dsm);
 
 /* The file's text (UTF-8 XML, ends with a newline).  0 or -1. */
-int cnfxml_build(struct config *cfg, const struct ephone *e,
-    struct buf *out);
+int cnfxml_build(struct config *cfg, const struct ephone *e, struct buf *out);
 
 #endif
