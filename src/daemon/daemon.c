@@ -11,6 +11,7 @@
 #include "daemon/httpd.h"
 #include "svc/phonecfg/phonecfg.h"
 #include "svc/pki/pki_svc.h"
+#include "svc/tftp/tftp_svc.h"
 #include "lib/log.h"
 
 static const char *const statedir_subdirs[] = {
@@ -286,6 +287,7 @@ hook_changed(void *arg, const char *what)
 
 	log_debug("configuration changed: %s", what);
 	pki_svc_changed(d, what);
+	tftp_svc_changed(d, what);
 	phonecfg_changed(d, what);
 	/* New certificates or HTTP settings: the listeners follow. */
 	if ((strncmp(what, "ip http", 7) == 0 ||

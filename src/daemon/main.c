@@ -20,6 +20,7 @@
 #include "daemon/publish.h"
 #include "svc/phonecfg/phonecfg.h"
 #include "svc/pki/pki_svc.h"
+#include "svc/tftp/tftp_svc.h"
 #include "lib/log.h"
 
 static void
@@ -154,6 +155,7 @@ run_daemon(const char *config_path, const char *statedir)
 	d.httpd = httpd_new(&d);
 	if (pki_svc_start(&d) != 0)
 		log_warnx("PKI service not started");
+	tftp_svc_start(&d);
 	phonecfg_start(&d);
 	httpd_reconcile(d.httpd);
 	/* The control socket last: its presence tells that we are ready. */
@@ -167,6 +169,7 @@ run_daemon(const char *config_path, const char *statedir)
 	event_base_dispatch(d.base);
 
 	phonecfg_stop(&d);
+	tftp_svc_stop(&d);
 	pki_svc_stop(&d);
 	httpd_free(d.httpd);
 	publish_clear();
@@ -219,6 +222,7 @@ main(int argc, char **argv)
 		usage();
 	log_init("opencmed", use_syslog, verbose);
 	pki_svc_register_cli();
+	tftp_svc_register_cli();
 	if (config_cli_init(&err) != 0)
 		fatalx("command tables are inconsistent:\n%s", buf_str(&err));
 	buf_free(&err);

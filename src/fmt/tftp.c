@@ -168,8 +168,8 @@ parse_options(const uint8_t *pkt, size_t len, size_t pos,
 }
 
 int
-tftp_parse(const uint8_t *pkt, size_t len, struct tftp_packet *out,
-    size_t *offset)
+tftp_parse(
+    const uint8_t *pkt, size_t len, struct tftp_packet *out, size_t *offset)
 {
 	struct tftp_packet p;
 	size_t pos = 2, off = 0;
@@ -278,8 +278,8 @@ tftp_build_ack(uint8_t *buf, size_t cap, uint16_t block)
 }
 
 int
-tftp_build_data(uint8_t *buf, size_t cap, uint16_t block,
-    const uint8_t *data, size_t len)
+tftp_build_data(
+    uint8_t *buf, size_t cap, uint16_t block, const uint8_t *data, size_t len)
 {
 	if (buf == NULL || len > 65535 || cap < 4 + len ||
 	    (data == NULL && len > 0))
@@ -619,8 +619,8 @@ tftp_xfer_input(
 int
 tftp_xfer_timer(struct tftp_xfer *x, uint64_t now_ms)
 {
-	if (x == NULL || x->state != TFTP_XFER_RUNNING ||
-	    x->deadline_ms == 0 || now_ms < x->deadline_ms)
+	if (x == NULL || x->state != TFTP_XFER_RUNNING || x->deadline_ms == 0 ||
+	    now_ms < x->deadline_ms)
 		return TFTP_ACT_NONE;
 	if (++x->retries > x->max_retries) {
 		x->state = TFTP_XFER_FAILED;

@@ -120,15 +120,15 @@ struct tftp_packet {
 
 /* Parse one datagram.  Fills *out only on success; on failure *offset
  * (if not NULL) gets the byte offset of the problem. */
-int tftp_parse(const uint8_t *pkt, size_t len, struct tftp_packet *out,
-    size_t *offset);
+int tftp_parse(
+    const uint8_t *pkt, size_t len, struct tftp_packet *out, size_t *offset);
 
 /* Builders: return the packet length, or a negative tftp_err when cap is
  * too small.  msg is truncated to TFTP_ERRMSG_MAX bytes. */
 int tftp_build_error(uint8_t *buf, size_t cap, uint16_t code, const char *msg);
 int tftp_build_ack(uint8_t *buf, size_t cap, uint16_t block);
-int tftp_build_data(uint8_t *buf, size_t cap, uint16_t block,
-    const uint8_t *data, size_t len);
+int tftp_build_data(
+    uint8_t *buf, size_t cap, uint16_t block, const uint8_t *data, size_t len);
 /* Options in o->present, in the order blksize, tsize, timeout,
  * windowsize. */
 int tftp_build_oack(uint8_t *buf, size_t cap, const struct tftp_options *o);

@@ -945,7 +945,8 @@ header_build(struct buf *b, unsigned vmaj, unsigned vmin, int signer_minor,
 	    3 + strlen(subject) + 1 + 3 + strlen(issuer) + 1 + 3 + serial.len;
 	if (info_len > TLV_U16_MAX || strlen(opts->filename) + 1 > TLV_U16_MAX)
 		goto out;
-	put_tlv(b, TLV_TAG_VERSION, (const uint8_t[]){vmaj, vmin}, 2);
+	put_tlv(b, TLV_TAG_VERSION,
+	    (const uint8_t[]){(uint8_t)vmaj, (uint8_t)vmin}, 2);
 	put_tlv(b, TLV_TAG_HEADER_LENGTH, (const uint8_t[]){0, 0}, 2);
 	if (signer_minor >= 0)
 		put_tlv(b, TLV_TAG_SIGNER_VERSION,

@@ -52,9 +52,9 @@ cnfxml_capf_fields_appear_when_an_operation_is_pending(void **state)
 	char *x;
 
 	(void)state;
-	run_ok(h, "configure terminal", "capf-server",
-	    "source-addr 10.1.1.5", "port 3805", "auth-mode null-string",
-	    "exit", "ephone 1", "mac-address 0011.2233.4455",
+	run_ok(h, "configure terminal", "capf-server", "source-addr 10.1.1.5",
+	    "port 3805", "auth-mode null-string", "exit", "ephone 1",
+	    "mac-address 0011.2233.4455",
 	    "cert-oper upgrade auth-mode auth-string", "exit", "ephone 2",
 	    "mac-address 0011.2233.4466", "exit", "ephone 3",
 	    "mac-address 0011.2233.4477", "capf-ip-in-cnf", "end", NULL);
@@ -89,10 +89,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(
-		    cnfxml_device_mode_of_ephone_overrides_telephony),
-		cmocka_unit_test(
-		    cnfxml_capf_fields_appear_when_an_operation_is_pending),
+	    cmocka_unit_test(cnfxml_device_mode_of_ephone_overrides_telephony),
+	    cmocka_unit_test(
+	        cnfxml_capf_fields_appear_when_an_operation_is_pending),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

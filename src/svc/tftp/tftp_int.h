@@ -36,7 +36,7 @@ void tftp_svc_listener(char *addr, size_t cap, unsigned *port, int *bound);
 const struct tftp_stats *tftp_svc_stats(void);
 unsigned tftp_svc_active(void);
 unsigned tftp_svc_peak(void);
-void tftp_svc_files(tftp_file_fn *fn, void *arg, size_t *count,
-    uint64_t *bytes);
+void tftp_svc_files(
+    tftp_file_fn *fn, void *arg, size_t *count, uint64_t *bytes);
 
 #endif

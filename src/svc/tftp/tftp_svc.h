@@ -27,7 +27,8 @@ void tftp_svc_stop(struct daemon *d);
  * component).  The service keeps its own immutable, reference-counted
  * copy: publishing again replaces the version new transfers get, while
  * transfers in progress finish with the version they started with.
- * Works whether or not the service is running.  0 or -1 (bad name).
+ * A thin wrapper of publish_put() (daemon/publish.h), the view every
+ * serving service reads.  0 or -1 (bad name).
  */
 int tftp_publish(const char *name, const void *data, size_t len);
 /* Withdraw a published name; 0, or -1 when it was not published. */
