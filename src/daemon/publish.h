@@ -33,8 +33,7 @@ int publish_remove(const char *name);
 struct pub_blob *publish_get(const char *name);
 
 /* Every published name, in no particular order. */
-typedef void publish_fn(const char *name, const struct pub_blob *b,
-    void *arg);
+typedef void publish_fn(const char *name, const struct pub_blob *b, void *arg);
 void publish_foreach(publish_fn *fn, void *arg);
 size_t publish_count(void);
 /* Drop everything (daemon stop, tests). */

@@ -82,7 +82,7 @@ trustpoint_cert(struct config *cfg, const char *tp_name)
 
 	if (tp == NULL)
 		return NULL;
-	TAILQ_FOREACH(c, &tp->chain, entry) {
+	TAILQ_FOREACH (c, &tp->chain, entry) {
 		const unsigned char *p = c->der;
 
 		if (!c->is_ca)
@@ -137,7 +137,7 @@ publish_ctl(const uint8_t *data, size_t len)
 	struct ephone *e;
 
 	publish_put_blob(CTL_NAME, b);
-	TAILQ_FOREACH(e, &pc->d->cfg->ephones, entry) {
+	TAILQ_FOREACH (e, &pc->d->cfg->ephones, entry) {
 		char name[64];
 
 		if (e->mac[0] == '\0')
@@ -154,7 +154,7 @@ unpublish_ctl(void)
 	struct ephone *e;
 
 	publish_remove(CTL_NAME);
-	TAILQ_FOREACH(e, &pc->d->cfg->ephones, entry) {
+	TAILQ_FOREACH (e, &pc->d->cfg->ephones, entry) {
 		char name[64];
 
 		snprintf(name, sizeof(name), "CTLSEP%s.tlv", e->mac);
@@ -201,21 +201,24 @@ phonecfg_ctl_generate(int force, struct buf *msg)
 	int rc = -1;
 
 	if (!ctl->present || ctl->sast1_tp == NULL || ctl->sast2_tp == NULL) {
-		buf_puts(msg, "% The CTL client needs sast1 and sast2 "
-			      "trustpoints\n");
+		buf_puts(msg,
+		    "% The CTL client needs sast1 and sast2 "
+		    "trustpoints\n");
 		return -1;
 	}
 	sast1 = trustpoint_cert(cfg, ctl->sast1_tp);
 	sast2 = trustpoint_cert(cfg, ctl->sast2_tp);
 	if (sast1 == NULL || sast2 == NULL) {
-		buf_printf(msg, "%% Trustpoint %s has no certificate (crypto "
-				"pki enroll); the published CTL is unchanged\n",
+		buf_printf(msg,
+		    "%% Trustpoint %s has no certificate (crypto "
+		    "pki enroll); the published CTL is unchanged\n",
 		    sast1 == NULL ? ctl->sast1_tp : ctl->sast2_tp);
 		goto out;
 	}
 	if (X509_cmp(sast1, sast2) == 0) {
-		buf_puts(msg, "% SAST1 and SAST2 must be different "
-			      "certificates\n");
+		buf_puts(msg,
+		    "% SAST1 and SAST2 must be different "
+		    "certificates\n");
 		goto out;
 	}
 	/* Rollover: sign with a key the phones already trust. */
@@ -225,34 +228,37 @@ phonecfg_ctl_generate(int force, struct buf *msg)
 		if (published_sast(sast2)) {
 			signer = sast2;
 			signer_tp = ctl->sast2_tp;
-			buf_printf(msg, "%% SAST1 is not in the published CTL: "
-					"signing with SAST2 (%s), which phones "
-					"trust\n",
+			buf_printf(msg,
+			    "%% SAST1 is not in the published CTL: "
+			    "signing with SAST2 (%s), which phones "
+			    "trust\n",
 			    signer_tp);
 		} else if (!force) {
-			buf_puts(msg, "% Neither SAST certificate is in the "
-				      "published CTL: phones would refuse the "
-				      "new one (factory reset needed).  Use "
-				      "\"regenerate force\" to publish it "
-				      "anyway\n");
+			buf_puts(msg,
+			    "% Neither SAST certificate is in the "
+			    "published CTL: phones would refuse the "
+			    "new one (factory reset needed).  Use "
+			    "\"regenerate force\" to publish it "
+			    "anyway\n");
 			goto out;
 		}
 	}
 	if (pki_svc_credentials(cfg,
-		signer == sast1 ? ctl->sast1_tp : ctl->sast2_tp, &key, &idcert,
-		&chain, &why) != 0) {
+	        signer == sast1 ? ctl->sast1_tp : ctl->sast2_tp, &key, &idcert,
+	        &chain, &why) != 0) {
 		buf_printf(msg, "%% SAST trustpoint %s: %s\n", signer_tp, why);
 		goto out;
 	}
 	entries[n++] = (struct tlv_entry){sast1, TLV_ROLE_SAST};
 	entries[n++] = (struct tlv_entry){sast2, TLV_ROLE_SAST};
-	TAILQ_FOREACH(cs, &ctl->servers, entry) {
+	TAILQ_FOREACH (cs, &ctl->servers, entry) {
 		X509 *x = trustpoint_cert(cfg, cs->trustpoint);
 
 		if (x == NULL) {
-			buf_printf(msg, "%% Server %s: trustpoint %s has no "
-					"certificate; the published CTL is "
-					"unchanged\n",
+			buf_printf(msg,
+			    "%% Server %s: trustpoint %s has no "
+			    "certificate; the published CTL is "
+			    "unchanged\n",
 			    cs->ip, cs->trustpoint);
 			goto out_entries;
 		}
@@ -262,12 +268,13 @@ phonecfg_ctl_generate(int force, struct buf *msg)
 		}
 		entries[n++] = (struct tlv_entry){x, role_of(cs->role)};
 	}
-	TAILQ_FOREACH(im, &ctl->imports, entry) {
+	TAILQ_FOREACH (im, &ctl->imports, entry) {
 		X509 *x = read_pem_cert(im->url);
 
 		if (x == NULL) {
-			buf_printf(msg, "%% import certificate %u: cannot read "
-					"a PEM certificate from %s\n",
+			buf_printf(msg,
+			    "%% import certificate %u: cannot read "
+			    "a PEM certificate from %s\n",
 			    im->tag, im->url);
 			goto out_entries;
 		}
@@ -283,8 +290,8 @@ phonecfg_ctl_generate(int force, struct buf *msg)
 	opts.hash_alg = ctl->hash_sha512 ? TLV_HASH_SHA512 : TLV_HASH_SHA1;
 	rc = tlv_trust_list_build(entries, n, signer, key, &opts, &out);
 	if (rc != 0) {
-		buf_printf(msg, "%% Cannot build the CTL: %s\n",
-		    tlv_err_str(rc));
+		buf_printf(
+		    msg, "%% Cannot build the CTL: %s\n", tlv_err_str(rc));
 		rc = -1;
 		goto out_entries;
 	}
@@ -308,8 +315,9 @@ phonecfg_ctl_generate(int force, struct buf *msg)
 	if (cfg->tel.server_security_mode == SSM_UNSET)
 		cfg->tel.server_security_mode = SSM_SECURE;
 	log_info("CTL published (%zu records, signed by %s)", n, signer_tp);
-	buf_printf(msg, "%% CTL file %s published with %zu records, signed "
-			"by %s\n",
+	buf_printf(msg,
+	    "%% CTL file %s published with %zu records, signed "
+	    "by %s\n",
 	    CTL_NAME, n, signer_tp);
 	rc = 0;
 out_entries:
@@ -357,8 +365,8 @@ ctl_load_published(void)
 	while ((r = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		buf_append(&b, chunk, r);
 	fclose(f);
-	if (tlv_file_parse((const uint8_t *)b.data, b.len, &pc->published,
-		NULL) == 0)
+	if (tlv_file_parse(
+	        (const uint8_t *)b.data, b.len, &pc->published, NULL) == 0)
 		publish_ctl((const uint8_t *)b.data, b.len);
 	else
 		log_warnx("the saved CTL file does not parse; ignored");
@@ -368,8 +376,8 @@ ctl_load_published(void)
 /* ---- signed configuration files ---- */
 
 static int
-sign_and_publish(const char *name, const void *data, size_t len,
-    EVP_PKEY *key, X509 *cert)
+sign_and_publish(
+    const char *name, const void *data, size_t len, EVP_PKEY *key, X509 *cert)
 {
 	struct tlv_build_opts opts;
 	struct buf sgn = BUF_INIT;
@@ -380,8 +388,8 @@ sign_and_publish(const char *name, const void *data, size_t len,
 	memset(&opts, 0, sizeof(opts));
 	opts.filename = sname;
 	opts.timestamp = (uint32_t)time(NULL);
-	opts.hash_alg = pc->d->cfg->ctl.hash_sha512 ? TLV_HASH_SHA512
-						    : TLV_HASH_SHA1;
+	opts.hash_alg =
+	    pc->d->cfg->ctl.hash_sha512 ? TLV_HASH_SHA512 : TLV_HASH_SHA1;
 	rc = tlv_sgn_build(data, len, cert, key, &opts, &sgn);
 	if (rc == 0) {
 		publish_put(sname, sgn.data, sgn.len);
@@ -414,11 +422,11 @@ phonecfg_cnf_generate(void)
 	struct ephone *e;
 
 	if (tftp_tp != NULL)
-		have_creds = pki_svc_credentials(cfg, tftp_tp, &key, &cert,
-				 &chain, &why) == 0;
+		have_creds = pki_svc_credentials(
+		                 cfg, tftp_tp, &key, &cert, &chain, &why) == 0;
 	if (tftp_tp != NULL && !have_creds)
 		set_error("tftp-server-credentials: %s", why);
-	TAILQ_FOREACH(e, &cfg->ephones, entry) {
+	TAILQ_FOREACH (e, &cfg->ephones, entry) {
 		struct buf xml = BUF_INIT;
 		char name[64];
 		int secure = ephone_effective_dsm(cfg, e) != DSM_NONE;
@@ -428,11 +436,17 @@ phonecfg_cnf_generate(void)
 
 		if (e->mac[0] == '\0')
 			continue;
+		snprintf(name, sizeof(name), "SEP%s.cnf.xml", e->mac);
 		if (secure && !cfg->tel.cnf_file_perphone) {
+			/* No stale secure files either. */
+			char sname[80];
+
+			snprintf(sname, sizeof(sname), "%s.sgn", name);
+			publish_remove(name);
+			publish_remove(sname);
 			refused++;
 			continue;
 		}
-		snprintf(name, sizeof(name), "SEP%s.cnf.xml", e->mac);
 		if (cnfxml_build(cfg, e, &xml) != 0) {
 			buf_free(&xml);
 			continue;
@@ -444,12 +458,12 @@ phonecfg_cnf_generate(void)
 			continue;
 		}
 		/* Sign only what changed since it was last signed. */
-		EVP_Digest(xml.data, xml.len, digest, &dlen, EVP_sha256(),
-		    NULL);
+		EVP_Digest(
+		    xml.data, xml.len, digest, &dlen, EVP_sha256(), NULL);
 		c = cache_find(name);
 		if (c == NULL || memcmp(c->digest, digest, 32) != 0) {
-			if (sign_and_publish(name, xml.data, xml.len, key,
-				cert) == 0) {
+			if (sign_and_publish(
+			        name, xml.data, xml.len, key, cert) == 0) {
 				if (c == NULL) {
 					c = xcalloc(1, sizeof(*c));
 					snprintf(c->name, sizeof(c->name), "%s",
@@ -463,9 +477,10 @@ phonecfg_cnf_generate(void)
 		buf_free(&xml);
 	}
 	if (refused > 0)
-		set_error("%s", "cnf-file perphone is required for phones in "
-				"authenticated or encrypted mode; their files "
-				"are not generated");
+		set_error("%s",
+		    "cnf-file perphone is required for phones in "
+		    "authenticated or encrypted mode; their files "
+		    "are not generated");
 	EVP_PKEY_free(key);
 	X509_free(cert);
 	sk_X509_pop_free(chain, X509_free);
@@ -483,9 +498,9 @@ load_cfg_files(int create)
 	const char *why = NULL;
 	int have_creds = cfg->tel.tftp_credentials_tp != NULL &&
 	    pki_svc_credentials(cfg, cfg->tel.tftp_credentials_tp, &key, &cert,
-		&chain, &why) == 0;
+	        &chain, &why) == 0;
 
-	TAILQ_FOREACH(l, &cfg->tel.load_cfg_files, entry) {
+	TAILQ_FOREACH (l, &cfg->tel.load_cfg_files, entry) {
 		char *path = daemon_url_path(pc->d->statedir, l->url);
 		FILE *f = path ? fopen(path, "rb") : NULL;
 		struct buf data = BUF_INIT;
@@ -503,13 +518,13 @@ load_cfg_files(int create)
 		publish_put(l->alias, data.data ? data.data : "", data.len);
 		if (l->sign && have_creds &&
 		    sign_and_publish(l->alias, data.data ? data.data : "",
-			data.len, key, cert) == 0 &&
+		        data.len, key, cert) == 0 &&
 		    create) {
 			/* `create`: the signed file also lands next to the
 			 * original, as the chapter describes. */
 			struct pub_blob *b;
-			struct buf sname = BUF_INIT, spath = BUF_INIT, m =
-								       BUF_INIT;
+			struct buf sname = BUF_INIT, spath = BUF_INIT,
+			           m = BUF_INIT;
 			char *slash = strrchr(path, '/');
 
 			buf_printf(&sname, "%s.sgn", l->alias);
@@ -518,8 +533,8 @@ load_cfg_files(int create)
 				buf_printf(&spath, "%.*s/%s",
 				    (int)(slash - path), path, buf_str(&sname));
 				if (daemon_write_file_atomic(buf_str(&spath),
-					pub_blob_data(b), pub_blob_len(b), 0,
-					&m) != 0)
+				        pub_blob_data(b), pub_blob_len(b), 0,
+				        &m) != 0)
 					log_warnx("%s", buf_str(&m));
 			}
 			pub_blob_unref(b);
@@ -582,8 +597,8 @@ phonecfg_changed(struct daemon *d, const char *what)
 				struct pub_blob *b = publish_get(CTL_NAME);
 
 				if (b != NULL) {
-					publish_ctl(pub_blob_data(b),
-					    pub_blob_len(b));
+					publish_ctl(
+					    pub_blob_data(b), pub_blob_len(b));
 					pub_blob_unref(b);
 				}
 			}
