@@ -74,6 +74,12 @@ def test_ctl_is_published_signed_by_sast1_with_every_role(cme, tmp_path):
     per = tmp_path / "CTLSEP001122334401.tlv"
     assert tftp_get(cme.tftp_port, "CTLSEP001122334401.tlv", per)
     assert per.read_bytes() == ctl.read_bytes()
+    # Phones that ask for an ITL get the same list under its own name.
+    itl = tmp_path / "ITLSEP001122334402.tlv"
+    assert tftp_get(cme.tftp_port, "ITLSEP001122334402.tlv", itl)
+    assert tlvverify.parse(itl.read_bytes())["fields"][14] == \
+        b"ITLFile.tlv\x00"
+    tlvverify.verify(itl.read_bytes())
     # The first CTL set server-security-mode secure (chapter).
     assert "Server Security Mode: Secure" in cme.cli(
         "show telephony-service security-info").stdout

@@ -32,6 +32,7 @@
 #include "svc/pki/pki_svc.h"
 
 #define CTL_NAME "CTLFile.tlv"
+#define ITL_NAME "ITLFile.tlv"
 
 struct phonecfg {
 	struct daemon *d;
@@ -130,34 +131,44 @@ published_sast(X509 *cert)
 	return found;
 }
 
+/* One list under its generic name and one per phone (formats.md §2.8:
+ * the per-phone copies carry the generic FILENAME). */
 static void
-publish_ctl(const uint8_t *data, size_t len)
+publish_list(const char *kind, const uint8_t *data, size_t len)
 {
 	struct pub_blob *b = pub_blob_new(data, len);
 	struct ephone *e;
+	char name[64];
 
-	publish_put_blob(CTL_NAME, b);
+	snprintf(name, sizeof(name), "%sFile.tlv", kind);
+	publish_put_blob(name, b);
 	TAILQ_FOREACH (e, &pc->d->cfg->ephones, entry) {
-		char name[64];
-
 		if (e->mac[0] == '\0')
 			continue;
-		snprintf(name, sizeof(name), "CTLSEP%s.tlv", e->mac);
+		snprintf(name, sizeof(name), "%sSEP%s.tlv", kind, e->mac);
 		publish_put_blob(name, b);
 	}
 	pub_blob_unref(b);
 }
 
 static void
+publish_ctl(const uint8_t *data, size_t len)
+{
+	publish_list("CTL", data, len);
+}
+
+static void
 unpublish_ctl(void)
 {
 	struct ephone *e;
+	char name[64];
 
 	publish_remove(CTL_NAME);
+	publish_remove(ITL_NAME);
 	TAILQ_FOREACH (e, &pc->d->cfg->ephones, entry) {
-		char name[64];
-
 		snprintf(name, sizeof(name), "CTLSEP%s.tlv", e->mac);
+		publish_remove(name);
+		snprintf(name, sizeof(name), "ITLSEP%s.tlv", e->mac);
 		publish_remove(name);
 	}
 }
@@ -310,6 +321,16 @@ phonecfg_ctl_generate(int force, struct buf *msg)
 	pc->published = parsed;
 	parsed = NULL;
 	publish_ctl((const uint8_t *)out.data, out.len);
+	/* Phones that ask for an ITL get the same list under its name. */
+	{
+		struct buf itl = BUF_INIT;
+
+		opts.filename = ITL_NAME;
+		if (tlv_trust_list_build(entries, n, signer, key, &opts,
+			&itl) == 0)
+			publish_list("ITL", (const uint8_t *)itl.data, itl.len);
+		buf_free(&itl);
+	}
 	pc->ctl_generations++;
 	/* The chapter: the first CTL sets server-security-mode secure. */
 	if (cfg->tel.server_security_mode == SSM_UNSET)
