@@ -30,6 +30,20 @@ for tp in cme-server sast1 sast2 capf tftp; do
 		{ echo "enrollment of $tp failed"; exit 1; }
 done
 echo
+echo "== publishing the CTL (ctl-client regenerate) and the signed phone files"
+cli -c 'configure terminal' -c 'ctl-client' -c 'regenerate' -c 'end'
+cli -c 'show tftp-server files' | head -20
+echo
+echo "== a phone's view: fetching over TFTP with tftp-hpa (127.0.0.1:16969)"
+for f in CTLFile.tlv SEP001122334401.cnf.xml.sgn; do
+	tftp 127.0.0.1 16969 -m binary -c get "$f" "$tmp/$f" &&
+		echo "fetched $f ($(wc -c <"$tmp/$f") bytes)"
+done
+echo
+echo "\$ opencme-tlv verify CTLFile.tlv"
+"$build/opencme-tlv" verify "$tmp/CTLFile.tlv"
+"$build/opencme-tlv" parse "$tmp/CTLFile.tlv" | grep -iE 'role|signer|filename' | head -12
+echo
 echo "CME-Demo# show crypto pki trustpoint status"
 cli -c "show crypto pki trustpoint status" | grep -E 'Trustpoint|Keys|authenticated|request'
 for cmd in "show telephony-service security-info" "show ctl-client" \
