@@ -326,8 +326,8 @@ phonecfg_ctl_generate(int force, struct buf *msg)
 		struct buf itl = BUF_INIT;
 
 		opts.filename = ITL_NAME;
-		if (tlv_trust_list_build(entries, n, signer, key, &opts,
-			&itl) == 0)
+		if (tlv_trust_list_build(
+		        entries, n, signer, key, &opts, &itl) == 0)
 			publish_list("ITL", (const uint8_t *)itl.data, itl.len);
 		buf_free(&itl);
 	}
