@@ -230,11 +230,7 @@ ctl_write(struct cli_writer *w)
 {
 	if (!w->cfg->ctl.present)
 		return;
-	cli_wline(w, "ctl-client");
-	w->indent++;
-	cli_write_mode(w, &mode_ctl_client, &w->cfg->ctl);
-	w->indent--;
-	conf_write_bang(w);
+	conf_write_block(w, "ctl-client", &mode_ctl_client, &w->cfg->ctl);
 }
 
 static void
@@ -580,11 +576,7 @@ capf_write(struct cli_writer *w)
 {
 	if (!w->cfg->capf.present)
 		return;
-	cli_wline(w, "capf-server");
-	w->indent++;
-	cli_write_mode(w, &mode_capf_server, &w->cfg->capf);
-	w->indent--;
-	conf_write_bang(w);
+	conf_write_block(w, "capf-server", &mode_capf_server, &w->cfg->capf);
 }
 
 static void
@@ -879,11 +871,8 @@ cred_write(struct cli_writer *w)
 {
 	if (!w->cfg->credentials.present)
 		return;
-	cli_wline(w, "credentials");
-	w->indent++;
-	cli_write_mode(w, &mode_credentials, &w->cfg->credentials);
-	w->indent--;
-	conf_write_bang(w);
+	conf_write_block(
+	    w, "credentials", &mode_credentials, &w->cfg->credentials);
 }
 
 static void

@@ -115,11 +115,7 @@ telephony_write(struct cli_writer *w)
 {
 	if (!w->cfg->tel.present)
 		return;
-	cli_wline(w, "telephony-service");
-	w->indent++;
-	cli_write_mode(w, &mode_telephony, &w->cfg->tel);
-	w->indent--;
-	conf_write_bang(w);
+	conf_write_block(w, "telephony-service", &mode_telephony, &w->cfg->tel);
 }
 
 static void

@@ -378,11 +378,7 @@ voip_write(struct cli_writer *w)
 {
 	if (!w->cfg->voip.present)
 		return;
-	cli_wline(w, "voice service voip");
-	w->indent++;
-	cli_write_mode(w, &mode_voip, &w->cfg->voip);
-	w->indent--;
-	conf_write_bang(w);
+	conf_write_block(w, "voice service voip", &mode_voip, &w->cfg->voip);
 }
 
 /* srtp [fallback]: `no srtp` and `no srtp fallback` both turn SRTP off. */
@@ -895,11 +891,8 @@ vr_global_write(struct cli_writer *w)
 {
 	if (!w->cfg->vr_global.present)
 		return;
-	cli_wline(w, "voice register global");
-	w->indent++;
-	cli_write_mode(w, &mode_vr_global, &w->cfg->vr_global);
-	w->indent--;
-	conf_write_bang(w);
+	conf_write_block(
+	    w, "voice register global", &mode_vr_global, &w->cfg->vr_global);
 }
 
 /* password [0|6] P: the auto-register password, CME policy. */

@@ -302,6 +302,17 @@ conf_write_bang(struct cli_writer *w)
 	cli_wline(w, "!");
 }
 
+void
+conf_write_block(struct cli_writer *w, const char *head,
+    const struct cli_mode *mode, void *obj)
+{
+	cli_wline(w, "%s", head);
+	w->indent++;
+	cli_write_mode(w, mode, obj);
+	w->indent--;
+	conf_write_bang(w);
+}
+
 static int
 ref_check(struct config *cfg, const char *src, struct buf *err,
     const char *what, const char *tp)

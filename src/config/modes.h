@@ -58,5 +58,8 @@ extern struct cli_table config_common; /* exit, end, no, do */
 void conf_set_str(char **field, const char *value);
 /* Print "!" between top-level blocks. */
 void conf_write_bang(struct cli_writer *w);
+/* A mode block: its entering line, the mode's rows indented, "!". */
+void conf_write_block(struct cli_writer *w, const char *head,
+    const struct cli_mode *mode, void *obj);
 
 #endif
