@@ -8,7 +8,8 @@ pkgs="gcc make pkg-config libssl-dev openssl libevent-dev libsqlite3-dev
 libxml2-dev libsrtp2-dev libedit-dev tftp-hpa"
 if [ "$mode" = test ]; then
 	pkgs="$pkgs libcmocka-dev python3 python3-pytest python3-cryptography
-clang libclang-rt-14-dev clang-format tftp-hpa curl libxml2-utils tmux"
+clang libclang-rt-14-dev clang-format tftp-hpa curl libxml2-utils tmux
+scep"
 fi
 missing=""
 for p in $pkgs; do
