@@ -41,13 +41,17 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 TLV_SRCS := $(sort $(wildcard tools/opencme-tlv/*.c))
 TLV_OBJS := $(TLV_SRCS:%.c=$(BUILD)/obj/%.o)
 
+PHONE_SRCS := $(sort $(wildcard tools/opencme-phone/*.c))
+PHONE_OBJS := $(PHONE_SRCS:%.c=$(BUILD)/obj/%.o)
+
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
 
-PROGS = $(BUILD)/opencmed $(BUILD)/opencme $(if $(TLV_SRCS),$(BUILD)/opencme-tlv)
+PROGS = $(BUILD)/opencmed $(BUILD)/opencme $(if $(TLV_SRCS),$(BUILD)/opencme-tlv) \
+	$(if $(PHONE_SRCS),$(BUILD)/opencme-phone)
 
 .PHONY: all clean demo test deps deps-test unit fuzz-replay fuzz format doc \
 	format-check checks integration cli-golden bench
@@ -71,6 +75,9 @@ $(BUILD)/opencme: $(CLI_OBJS) $(LIB)
 
 $(BUILD)/opencme-tlv: $(TLV_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/opencme-phone: $(PHONE_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(LIB)
 	@mkdir -p $(dir $@)
