@@ -11,6 +11,7 @@
 #include "daemon/httpd.h"
 #include "svc/phonecfg/phonecfg.h"
 #include "svc/pki/pki_svc.h"
+#include "svc/capf/capf_svc.h"
 #include "svc/tftp/tftp_svc.h"
 #include "lib/log.h"
 
@@ -289,6 +290,7 @@ hook_changed(void *arg, const char *what)
 	pki_svc_changed(d, what);
 	tftp_svc_changed(d, what);
 	phonecfg_changed(d, what);
+	capf_svc_changed(d, what);
 	/* New certificates or HTTP settings: the listeners follow. */
 	if ((strncmp(what, "ip http", 7) == 0 ||
 	        strncmp(what, "crypto pki", 10) == 0) &&

@@ -18,6 +18,7 @@
 #include "daemon/daemon.h"
 #include "daemon/httpd.h"
 #include "daemon/publish.h"
+#include "svc/capf/capf_svc.h"
 #include "svc/phonecfg/phonecfg.h"
 #include "svc/pki/pki_svc.h"
 #include "svc/tftp/tftp_svc.h"
@@ -157,6 +158,7 @@ run_daemon(const char *config_path, const char *statedir)
 		log_warnx("PKI service not started");
 	tftp_svc_start(&d);
 	phonecfg_start(&d);
+	capf_svc_start(&d);
 	httpd_reconcile(d.httpd);
 	/* The control socket last: its presence tells that we are ready. */
 	snprintf(sock, sizeof(sock), "%s/opencme.sock", statedir);
@@ -168,6 +170,7 @@ run_daemon(const char *config_path, const char *statedir)
 	    "opencmed ready (state %s, config %s)", statedir, d.startup_path);
 	event_base_dispatch(d.base);
 
+	capf_svc_stop(&d);
 	phonecfg_stop(&d);
 	tftp_svc_stop(&d);
 	pki_svc_stop(&d);
@@ -223,6 +226,7 @@ main(int argc, char **argv)
 	log_init("opencmed", use_syslog, verbose);
 	pki_svc_register_cli();
 	tftp_svc_register_cli();
+	capf_svc_register_cli();
 	if (config_cli_init(&err) != 0)
 		fatalx("command tables are inconsistent:\n%s", buf_str(&err));
 	buf_free(&err);

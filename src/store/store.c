@@ -61,6 +61,19 @@ static const char *const migrations[] = {
 	"  value BLOB NOT NULL,"
 	"  updated INTEGER NOT NULL"
 	");",
+	/* 1 -> 2: CAPF devices (src/svc/capf). */
+	"CREATE TABLE capf_device ("
+	"  device TEXT PRIMARY KEY NOT NULL,"
+	"  pending_op TEXT,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  last_op TEXT,"
+	"  last_result TEXT,"
+	"  last_time INTEGER NOT NULL DEFAULT 0,"
+	"  serial INTEGER,"
+	"  issuer TEXT,"
+	"  not_after INTEGER,"
+	"  cert_der BLOB"
+	");",
 };
 /* clang-format on */
 
@@ -1144,4 +1157,153 @@ store_kv_delete(struct store *s, const char *key)
 		rc = STORE_E_NOTFOUND;
 	sqlite3_finalize(st);
 	return txn_end(s, rc);
+}
+
+/* ------------------------------------------------------------------ */
+/* CAPF devices */
+
+#define CAPF_COLUMNS                                                           \
+	"device, pending_op, attempts, last_op, last_result, last_time, "      \
+	"serial, issuer, not_after, cert_der"
+
+static struct store_capf *
+capf_from_row(sqlite3_stmt *st)
+{
+	struct store_capf *r = xcalloc(1, sizeof(*r));
+
+	r->device = col_text_dup(st, 0);
+	r->pending_op = col_text_dup(st, 1);
+	r->attempts = (int)col_i64(st, 2);
+	r->last_op = col_text_dup(st, 3);
+	r->last_result = col_text_dup(st, 4);
+	r->last_time = col_i64(st, 5);
+	r->serial = (uint64_t)col_i64(st, 6);
+	r->issuer = col_text_dup(st, 7);
+	r->not_after = col_i64(st, 8);
+	r->cert_der = col_blob_dup(st, 9, &r->cert_len);
+	return r;
+}
+
+int
+store_capf_get(struct store *s, const char *device, struct store_capf **out)
+{
+	sqlite3_stmt *st = NULL;
+	struct store_capf *r = NULL;
+	int rc;
+
+	if (s == NULL || device == NULL || out == NULL)
+		return STORE_E_INVAL;
+	rc = prepare(s,
+	    "SELECT " CAPF_COLUMNS " FROM capf_device WHERE device = ?1", &st);
+	if (rc == 0)
+		rc = bind_text(st, 1, device);
+	if (rc != 0)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		rc = rc == SQLITE_DONE ? STORE_E_NOTFOUND : map_rc(rc);
+		goto out;
+	}
+	r = capf_from_row(st);
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	if (rc == 0)
+		*out = r;
+	return rc;
+}
+
+static int
+bind_opt_text(sqlite3_stmt *st, int i, const char *v)
+{
+	return v == NULL ? map_rc(sqlite3_bind_null(st, i))
+	                 : bind_text(st, i, v);
+}
+
+int
+store_capf_put(struct store *s, const struct store_capf *r)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (s == NULL || r == NULL || r->device == NULL ||
+	    (r->cert_der == NULL && r->cert_len != 0))
+		return STORE_E_INVAL;
+	rc = txn_begin(s);
+	if (rc != 0)
+		return rc;
+	rc = prepare(s,
+	    "INSERT OR REPLACE INTO capf_device (" CAPF_COLUMNS ") VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	    &st);
+	if (rc == 0)
+		rc = bind_text(st, 1, r->device);
+	if (rc == 0)
+		rc = bind_opt_text(st, 2, r->pending_op);
+	if (rc == 0)
+		rc = bind_i64(st, 3, r->attempts);
+	if (rc == 0)
+		rc = bind_opt_text(st, 4, r->last_op);
+	if (rc == 0)
+		rc = bind_opt_text(st, 5, r->last_result);
+	if (rc == 0)
+		rc = bind_i64(st, 6, r->last_time);
+	if (rc == 0)
+		rc = r->serial != 0 ? bind_serial(st, 7, r->serial)
+		                    : map_rc(sqlite3_bind_null(st, 7));
+	if (rc == 0)
+		rc = bind_opt_text(st, 8, r->issuer);
+	if (rc == 0)
+		rc = bind_i64(st, 9, r->not_after);
+	if (rc == 0)
+		rc = r->cert_der != NULL
+		    ? bind_blob(st, 10, r->cert_der, r->cert_len)
+		    : map_rc(sqlite3_bind_null(st, 10));
+	if (rc == 0)
+		rc = step_done(st);
+	sqlite3_finalize(st);
+	return txn_end(s, rc);
+}
+
+void
+store_capf_free(struct store_capf *r)
+{
+	if (r == NULL)
+		return;
+	free(r->device);
+	free(r->pending_op);
+	free(r->last_op);
+	free(r->last_result);
+	free(r->issuer);
+	free(r->cert_der);
+	free(r);
+}
+
+int
+store_capf_foreach(
+    struct store *s, int (*cb)(const struct store_capf *, void *), void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (s == NULL || cb == NULL)
+		return STORE_E_INVAL;
+	rc = prepare(
+	    s, "SELECT " CAPF_COLUMNS " FROM capf_device ORDER BY device", &st);
+	while (rc == 0) {
+		struct store_capf *r;
+
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW) {
+			rc = rc == SQLITE_DONE ? 0 : map_rc(rc);
+			break;
+		}
+		r = capf_from_row(st);
+		rc = cb(r, arg);
+		store_capf_free(r);
+		if (rc != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	return rc;
 }

@@ -36,7 +36,7 @@ enum store_err {
 const char *store_err_str(int err);
 
 /* The schema version this program writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 struct store;
@@ -191,5 +191,33 @@ int store_kv_set(
 int store_kv_get(
     struct store *s, const char *key, unsigned char **value, size_t *len);
 int store_kv_delete(struct store *s, const char *key);
+
+/* ------------------------------------------------------------------ */
+/* CAPF devices (schema 2): one row per phone the CAPF server has seen. */
+
+struct store_capf {
+	char *device; /* "SEP" + 12 upper-case hex digits */
+	char *pending_op; /* "upgrade", "fetch", "delete"; NULL = none */
+	int attempts; /* sessions since the last completed operation */
+	char *last_op; /* operation of the last session; NULL = none */
+	char *last_result; /* "success", "failed: ...", "no action" */
+	int64_t last_time; /* unix seconds of the last session; 0 = never */
+	uint64_t serial; /* installed certificate; 0 = none */
+	char *issuer; /* RFC 2253 text; NULL = none */
+	int64_t not_after; /* 0 = none */
+	unsigned char *cert_der; /* NULL = no certificate known */
+	size_t cert_len;
+};
+
+/* STORE_E_NOTFOUND for a device never seen. */
+int store_capf_get(
+    struct store *s, const char *device, struct store_capf **out);
+/* Insert or replace the row of r->device. */
+int store_capf_put(struct store *s, const struct store_capf *r);
+void store_capf_free(struct store_capf *r);
+/* Every row in device order (borrowed for the call); a non-zero return
+ * from cb stops the walk and is returned. */
+int store_capf_foreach(
+    struct store *s, int (*cb)(const struct store_capf *, void *), void *arg);
 
 #endif

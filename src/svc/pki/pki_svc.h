@@ -8,6 +8,8 @@
 #ifndef OPENCME_SVC_PKI_SVC_H
 #define OPENCME_SVC_PKI_SVC_H
 
+#include <stdint.h>
+
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -38,5 +40,24 @@ int pki_svc_verify_peer(struct config *cfg, const char *trustpoint, X509 *leaf,
  * pki_svc_verify_peer accepts for the same trustpoint. */
 SSL_CTX *pki_svc_tls_server_ctx(struct config *cfg, const char *trustpoint,
     int client_auth, const char **why);
+
+/*
+ * CAPF (src/svc/capf), implemented in pki_lsc.c so that the CA's key
+ * stays inside this service.  pki_svc_issue_lsc signs an LSC for a
+ * phone's public key with the local certificate server named by
+ * ca_trustpoint (the capf-server cert-enroll-trustpoint): subject
+ * "CN=<device_name>" followed by the O, OU, L, ST and C of the CA's
+ * subject (formats.md 5.10); days 0 = the server's certificate lifetime.
+ * -1 with *why when ca_trustpoint is not the running local CA (RA
+ * forwarding is not implemented) or issuing fails.
+ */
+int pki_svc_issue_lsc(const char *ca_trustpoint, EVP_PKEY *pub,
+    const char *device_name, unsigned days, X509 **out, const char **why);
+/* Revoke an LSC of the local CA (reason superseded) and republish the
+ * CRL.  0, or a pki_err code. */
+int pki_svc_revoke_lsc(uint64_t serial);
+/* The daemon's SQLite store (CAPF device table); NULL when the PKI
+ * service is not running.  Borrowed. */
+struct store *pki_svc_store(void);
 
 #endif

@@ -1,0 +1,612 @@
+/*
+ * opencme-phone: Cisco phone emulator.  Options, the per-phone boot
+ * state machine driver (one thread per phone) and the report.
+ * See doc/opencme-phone.md.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "phone.h"
+
+#define MAX_PHONES 4096
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: " PROG " --tftp ADDR[:PORT] (--mac MAC ... | --mac FIRST "
+	    "--count N)\n"
+	    "       [--model 7970] [--state DIR] [--auth-string DIGITS]\n"
+	    "       [--mic-cert PEM --mic-key PEM] [--capf-only] "
+	    "[--no-capf]\n"
+	    "       [--report json] [--timeout S] [--keygen-delay S] "
+	    "[--no-keygen-answer]\n");
+}
+
+static void
+vlog_line(const struct phone *p, const char *fmt, va_list ap)
+{
+	pthread_mutex_lock(&log_lock);
+	fprintf(stderr, PROG ": %s: ", p->name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	pthread_mutex_unlock(&log_lock);
+}
+
+void
+phone_fail(struct phone *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->err, sizeof(p->err), fmt, ap);
+	va_end(ap);
+	p->failed_in = p->state;
+	p->state = PHONE_FAILED;
+}
+
+void
+phone_log(const struct phone *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_line(p, fmt, ap);
+	va_end(ap);
+}
+
+int
+phone_read_file(const char *path, size_t max, struct buf *out)
+{
+	FILE *f = fopen(path, "rb");
+	char chunk[8192];
+	size_t n;
+
+	if (f == NULL)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (out->len + n > max) {
+			fclose(f);
+			errno = EFBIG;
+			return -1;
+		}
+		buf_append(out, chunk, n);
+	}
+	if (ferror(f)) {
+		fclose(f);
+		errno = EIO;
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
+int
+phone_write_file(const char *path, const void *data, size_t len, unsigned mode)
+{
+	char tmp[4300];
+	const char *d = data;
+	int fd, saved;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+	if (fd < 0)
+		return -1;
+	if (fchmod(fd, (mode_t)mode) < 0)
+		goto fail;
+	while (len > 0) {
+		ssize_t w = write(fd, d, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		d += w;
+		len -= (size_t)w;
+	}
+	if (fsync(fd) < 0 || close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0)
+		goto fail;
+	return 0;
+fail:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	errno = saved;
+	return -1;
+}
+
+int
+phone_path(const struct phone *p, const char *name, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "%s/%s", p->dir, name);
+
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+/* "0011.2233.4401", "00:11:22:33:44:01", "SEP001122334401" -> 48 bits. */
+static int
+parse_mac(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	int digits = 0;
+
+	if (strncasecmp(s, "SEP", 3) == 0)
+		s += 3;
+	for (; *s; s++) {
+		if (*s == '.' || *s == ':' || *s == '-')
+			continue;
+		if (!isxdigit((unsigned char)*s) || ++digits > 12)
+			return -1;
+		v = v << 4 |
+		    (uint64_t)(isdigit((unsigned char)*s)
+		            ? *s - '0'
+		            : toupper((unsigned char)*s) - 'A' + 10);
+	}
+	if (digits != 12)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+mkdir_p(const char *path)
+{
+	char tmp[4096];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(tmp, path, len + 1);
+	for (char *q = tmp + 1; *q; q++) {
+		if (*q != '/')
+			continue;
+		*q = '\0';
+		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*q = '/';
+	}
+	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int
+copy_in(struct phone *p, const char *src, const char *name, unsigned mode)
+{
+	struct buf b = BUF_INIT;
+	char dst[4200];
+	int rc = -1;
+
+	if (phone_read_file(src, 1u << 20, &b) == 0 &&
+	    phone_path(p, name, dst, sizeof(dst)) == 0 &&
+	    phone_write_file(dst, b.data, b.len, mode) == 0)
+		rc = 0;
+	buf_wipe(&b);
+	return rc;
+}
+
+/* The boot state machine.  Later: REGISTER (SCCP), then calls. */
+static void *
+phone_run(void *arg)
+{
+	struct phone *p = arg;
+	const struct phone_opts *o = p->o;
+
+	p->state = PHONE_INIT;
+	if (mkdir_p(p->dir) < 0) {
+		phone_fail(p, "cannot create %s: %s", p->dir, strerror(errno));
+		goto done;
+	}
+	if (o->mic_cert &&
+	    (copy_in(p, o->mic_cert, "mic.pem", 0644) < 0 ||
+	        copy_in(p, o->mic_key, "mic.key", 0600) < 0)) {
+		phone_fail(p, "cannot install the MIC: %s", strerror(errno));
+		goto done;
+	}
+	while (p->state != PHONE_FAILED && p->state != PHONE_BOOTED) {
+		switch (p->state) {
+		case PHONE_INIT:
+			(void)phone_boot_trust(p);
+			break;
+		case PHONE_TRUST:
+			(void)phone_boot_config(p);
+			break;
+		case PHONE_CONFIG:
+			if (!p->cfg.has_capf || o->no_capf) {
+				p->state = PHONE_BOOTED;
+				break;
+			}
+			if (phone_capf_run(p) < 0)
+				phone_fail(p, "CAPF %s failed: %s",
+				    p->capf.operation, p->capf.detail);
+			else
+				p->state = PHONE_BOOTED;
+			break;
+		case PHONE_CAPF:
+			p->state = PHONE_BOOTED;
+			break;
+		default:
+			p->state = PHONE_FAILED;
+			break;
+		}
+	}
+done:
+	if (p->state == PHONE_FAILED)
+		phone_log(p, "boot failed: %s", p->err);
+	else if (p->capf.ran)
+		phone_log(p, "booted; CAPF %s: %s", p->capf.operation,
+		    p->capf.detail);
+	else
+		phone_log(p, "booted%s",
+		    o->capf_only
+		        ? ""
+		        : " (SCCP registration is not implemented yet)");
+	return NULL;
+}
+
+static void
+json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static const char *
+state_name(enum phone_state s)
+{
+	static const char *const names[] = {
+	    "init", "trust", "config", "capf", "booted", "failed"};
+
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+static void
+report_json(FILE *f, struct phone *phones, size_t n)
+{
+	fputs("[\n", f);
+	for (size_t i = 0; i < n; i++) {
+		struct phone *p = &phones[i];
+		char serial[128], subject[512], na[64];
+
+		phone_lsc_info(p, serial, sizeof(serial), subject,
+		    sizeof(subject), na, sizeof(na));
+		fputs("  {\"mac\": ", f);
+		json_str(f, p->mac);
+		fputs(", \"name\": ", f);
+		json_str(f, p->name);
+		fputs(", \"model\": ", f);
+		json_str(f, p->o->model);
+		fprintf(f, ", \"ok\": %s, \"state\": ",
+		    p->state == PHONE_BOOTED ? "true" : "false");
+		json_str(f,
+		    state_name(
+		        p->state == PHONE_FAILED ? p->failed_in : p->state));
+		fputs(", \"error\": ", f);
+		json_str(f, p->state == PHONE_FAILED ? p->err : "");
+		fputs(",\n   \"trust_list\": {\"file\": ", f);
+		json_str(f, p->trust_file);
+		fputs(", \"sha1\": ", f);
+		json_str(f, p->trust ? p->trust_sha1 : "");
+		fputs(", \"signer\": ", f);
+		json_str(f, p->trust ? p->trust_signer : "");
+		fputs(", \"accepted\": ", f);
+		json_str(f, p->trust_how ? p->trust_how : "");
+		fprintf(f, ", \"records\": %zu},\n",
+		    p->trust ? p->trust->n_records : (size_t)0);
+		fprintf(f,
+		    "   \"config\": {\"loaded\": %s, \"signed\": %s, "
+		    "\"security_mode\": %d, \"capf_auth_mode\": %d, "
+		    "\"capf\": ",
+		    p->cfg.loaded ? "true" : "false",
+		    p->cfg.signed_file ? "true" : "false", p->cfg.security_mode,
+		    p->cfg.capf_auth_mode);
+		if (p->cfg.has_capf) {
+			fputs("{\"host\": ", f);
+			json_str(f, p->cfg.capf_host);
+			fprintf(f, ", \"port\": %u}", p->cfg.capf_port);
+		} else {
+			fputs("null", f);
+		}
+		fputs(", \"ccm\": ", f);
+		json_str(f, p->cfg.ccm_host);
+		fputs("},\n   \"capf\": ", f);
+		if (p->capf.ran) {
+			fprintf(f, "{\"ok\": %s, \"operation\": ",
+			    p->capf.ok ? "true" : "false");
+			json_str(f, p->capf.operation);
+			fprintf(f, ", \"end_reason\": %d, \"detail\": ",
+			    p->capf.end_reason);
+			json_str(f, p->capf.detail);
+			fputs("}", f);
+		} else {
+			fputs("null", f);
+		}
+		fputs(",\n   \"lsc\": ", f);
+		if (serial[0]) {
+			fputs("{\"serial\": ", f);
+			json_str(f, serial);
+			fputs(", \"subject\": ", f);
+			json_str(f, subject);
+			fputs(", \"not_after\": ", f);
+			json_str(f, na);
+			fputs("}", f);
+		} else {
+			fputs("null", f);
+		}
+		fprintf(f, "}%s\n", i + 1 < n ? "," : "");
+	}
+	fputs("]\n", f);
+}
+
+static int
+parse_uint(const char *s, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > max || *s == '-')
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* ADDR, ADDR:PORT, [V6]:PORT */
+static int
+parse_tftp(char *s, struct phone_opts *o)
+{
+	char *c;
+
+	o->tftp_port = "69";
+	if (*s == '[') {
+		c = strchr(s, ']');
+		if (c == NULL)
+			return -1;
+		*c = '\0';
+		o->tftp_host = s + 1;
+		if (c[1] == ':')
+			o->tftp_port = c + 2;
+		else if (c[1] != '\0')
+			return -1;
+	} else if ((c = strchr(s, ':')) != NULL && strchr(c + 1, ':') == NULL) {
+		*c = '\0';
+		o->tftp_host = s;
+		o->tftp_port = c + 1;
+	} else {
+		o->tftp_host = s;
+	}
+	return *o->tftp_host && *o->tftp_port ? 0 : -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	enum {
+		O_TFTP = 256,
+		O_MAC,
+		O_COUNT,
+		O_MODEL,
+		O_STATE,
+		O_AUTH,
+		O_MIC_CERT,
+		O_MIC_KEY,
+		O_CAPF_ONLY,
+		O_NO_CAPF,
+		O_REPORT,
+		O_TIMEOUT,
+		O_KG_DELAY,
+		O_NO_KG,
+		O_HELP,
+	};
+	static const struct option longopts[] = {
+	    {"tftp", required_argument, NULL, O_TFTP},
+	    {"mac", required_argument, NULL, O_MAC},
+	    {"count", required_argument, NULL, O_COUNT},
+	    {"model", required_argument, NULL, O_MODEL},
+	    {"state", required_argument, NULL, O_STATE},
+	    {"auth-string", required_argument, NULL, O_AUTH},
+	    {"mic-cert", required_argument, NULL, O_MIC_CERT},
+	    {"mic-key", required_argument, NULL, O_MIC_KEY},
+	    {"capf-only", no_argument, NULL, O_CAPF_ONLY},
+	    {"no-capf", no_argument, NULL, O_NO_CAPF},
+	    {"report", required_argument, NULL, O_REPORT},
+	    {"timeout", required_argument, NULL, O_TIMEOUT},
+	    {"keygen-delay", required_argument, NULL, O_KG_DELAY},
+	    {"no-keygen-answer", no_argument, NULL, O_NO_KG},
+	    {"help", no_argument, NULL, O_HELP},
+	    {NULL, 0, NULL, 0},
+	};
+	struct phone_opts o;
+	uint64_t macs[64];
+	size_t n_macs = 0, n;
+	unsigned count = 0;
+	struct phone *phones;
+	pthread_t *threads;
+	int c, failed = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.model = "7970";
+	o.state_dir = "phones";
+	o.timeout_s = 10;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_TFTP:
+			if (parse_tftp(optarg, &o) < 0) {
+				fprintf(
+				    stderr, PROG ": bad --tftp %s\n", optarg);
+				return 2;
+			}
+			break;
+		case O_MAC:
+			if (n_macs >= sizeof(macs) / sizeof(macs[0]) ||
+			    parse_mac(optarg, &macs[n_macs]) < 0) {
+				fprintf(
+				    stderr, PROG ": bad --mac %s\n", optarg);
+				return 2;
+			}
+			n_macs++;
+			break;
+		case O_COUNT:
+			if (parse_uint(optarg, MAX_PHONES, &count) < 0 ||
+			    count == 0) {
+				fprintf(stderr, PROG ": --count is 1..%d\n",
+				    MAX_PHONES);
+				return 2;
+			}
+			break;
+		case O_MODEL:
+			o.model = optarg;
+			break;
+		case O_STATE:
+			o.state_dir = optarg;
+			break;
+		case O_AUTH:
+			for (const char *q = optarg; *q; q++)
+				if (!isdigit((unsigned char)*q)) {
+					fprintf(stderr,
+					    PROG ": --auth-string takes "
+					         "digits\n");
+					return 2;
+				}
+			o.auth_string = optarg;
+			break;
+		case O_MIC_CERT:
+			o.mic_cert = optarg;
+			break;
+		case O_MIC_KEY:
+			o.mic_key = optarg;
+			break;
+		case O_CAPF_ONLY:
+			o.capf_only = 1;
+			break;
+		case O_NO_CAPF:
+			o.no_capf = 1;
+			break;
+		case O_REPORT:
+			if (strcmp(optarg, "json") != 0) {
+				fprintf(stderr, PROG ": --report json\n");
+				return 2;
+			}
+			o.report_json = 1;
+			break;
+		case O_TIMEOUT:
+			if (parse_uint(optarg, 3600, &o.timeout_s) < 0 ||
+			    o.timeout_s == 0) {
+				fprintf(
+				    stderr, PROG ": --timeout is 1..3600\n");
+				return 2;
+			}
+			break;
+		case O_KG_DELAY:
+			if (parse_uint(optarg, 3600, &o.keygen_delay_s) < 0) {
+				fprintf(stderr,
+				    PROG ": --keygen-delay is 0..3600\n");
+				return 2;
+			}
+			break;
+		case O_NO_KG:
+			o.no_keygen_answer = 1;
+			break;
+		case O_HELP:
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || o.tftp_host == NULL || n_macs == 0 ||
+	    (count && n_macs != 1) || (!o.mic_cert != !o.mic_key)) {
+		usage(stderr);
+		return 2;
+	}
+	n = count ? count : n_macs;
+	if (count && macs[0] + count - 1 > 0xffffffffffffULL) {
+		fprintf(stderr, PROG ": --count runs past the last MAC\n");
+		return 2;
+	}
+
+	xmlInitParser();
+	OPENSSL_init_ssl(0, NULL);
+	phones = xcalloc(n, sizeof(*phones));
+	threads = xcalloc(n, sizeof(*threads));
+	for (size_t i = 0; i < n; i++) {
+		struct phone *p = &phones[i];
+		uint64_t mac = count ? macs[0] + i : macs[i];
+
+		p->o = &o;
+		p->cfg.security_mode = -1;
+		p->cfg.capf_auth_mode = -1;
+		snprintf(
+		    p->mac, sizeof(p->mac), "%012llX", (unsigned long long)mac);
+		snprintf(p->name, sizeof(p->name), "SEP%s", p->mac);
+		if ((size_t)snprintf(p->dir, sizeof(p->dir), "%s/%s",
+		        o.state_dir, p->name) >= sizeof(p->dir)) {
+			fprintf(stderr, PROG ": --state path too long\n");
+			return 2;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (pthread_create(&threads[i], NULL, phone_run, &phones[i]) !=
+		    0) {
+			/* Out of threads: run this one here. */
+			threads[i] = 0;
+			phone_run(&phones[i]);
+		}
+	for (size_t i = 0; i < n; i++)
+		if (threads[i])
+			pthread_join(threads[i], NULL);
+	for (size_t i = 0; i < n; i++)
+		if (phones[i].state != PHONE_BOOTED)
+			failed++;
+	if (o.report_json)
+		report_json(stdout, phones, n);
+	if (failed)
+		fprintf(
+		    stderr, PROG ": %d of %zu phone(s) failed\n", failed, n);
+	for (size_t i = 0; i < n; i++)
+		tlv_file_free(phones[i].trust);
+	free(phones);
+	free(threads);
+	xmlCleanupParser();
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,125 @@
+/*
+ * opencme-phone: a Cisco phone emulator.  Each emulated phone is a
+ * struct phone driven through a boot state machine:
+ *
+ *   INIT -> TRUST (CTL over TFTP, TOFU or verified update)
+ *        -> CONFIG (SEP<MAC>.cnf.xml[.sgn], verified, parsed)
+ *        -> CAPF (when the configuration lists a CAPF server)
+ *        -> BOOTED (later: REGISTER over SCCP, calls, media)
+ *   any step -> FAILED (p->err says why)
+ *
+ * See doc/opencme-phone.md.
+ */
+#ifndef OPENCME_PHONE_H
+#define OPENCME_PHONE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fmt/tlv.h"
+#include "lib/buf.h"
+
+#define PROG "opencme-phone"
+
+/* Command-line settings shared by every phone (read-only once parsed). */
+struct phone_opts {
+	const char *tftp_host;
+	const char *tftp_port; /* service string, "69" by default */
+	const char *model;
+	const char *state_dir;
+	const char *auth_string;
+	const char *mic_cert; /* PEM paths, copied into the phone's dir */
+	const char *mic_key;
+	int capf_only;
+	int no_capf;
+	int report_json;
+	unsigned timeout_s;
+	unsigned keygen_delay_s;
+	int no_keygen_answer;
+};
+
+enum phone_state {
+	PHONE_INIT = 0,
+	PHONE_TRUST,
+	PHONE_CONFIG,
+	PHONE_CAPF,
+	PHONE_BOOTED,
+	PHONE_FAILED,
+};
+
+/* Outcome of the CAPF session, for the report. */
+struct phone_capf_result {
+	int ran; /* a session was attempted */
+	int ok; /* ended with END_SESSION reason 0 or 1 */
+	const char *operation; /* "none", "install", "fetch", "delete" */
+	int end_reason; /* END_SESSION reason, -1 when none received */
+	char detail[600];
+};
+
+/* What the configuration file said (spec 7). */
+struct phone_config {
+	int loaded;
+	int signed_file; /* came as .sgn and verified */
+	int security_mode; /* -1 when absent */
+	int capf_auth_mode; /* -1 when absent */
+	int has_capf;
+	char capf_host[256];
+	unsigned capf_port;
+	char ccm_host[256]; /* devicePool processNodeName */
+};
+
+struct phone {
+	const struct phone_opts *o;
+	char mac[13]; /* 12 upper-case hex digits */
+	char name[16]; /* "SEP" + mac */
+	char dir[4096]; /* STATE/SEP<MAC> */
+	enum phone_state state;
+	enum phone_state failed_in; /* state that failed */
+	char err[1024];
+
+	/* Trust list (installed after verification). */
+	struct tlv_file *trust;
+	char trust_sha1[41];
+	char trust_signer[512];
+	const char *trust_how; /* "first-use", "verified", "unchanged", ... */
+	char trust_file[64]; /* name fetched */
+
+	struct phone_config cfg;
+	struct phone_capf_result capf;
+};
+
+/* Helpers (main.c). */
+void phone_fail(struct phone *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void phone_log(const struct phone *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Read a whole file (at most max bytes); 0 or -1 (errno set). */
+int phone_read_file(const char *path, size_t max, struct buf *out);
+/* Write atomically (temp file + rename) with the given mode; 0 or -1. */
+int phone_write_file(
+    const char *path, const void *data, size_t len, unsigned mode);
+/* dir/name into out (size cap); 0 or -1 when it does not fit. */
+int phone_path(const struct phone *p, const char *name, char *out, size_t cap);
+
+/* tftp_client.c: fetch one file.  0 on success; TFTP_FETCH_NOTFOUND when
+ * the server answered "file not found"; -1 on any other failure (err
+ * filled). */
+#define TFTP_FETCH_NOTFOUND 1
+int tftp_fetch(const char *host, const char *port, const char *name,
+    unsigned timeout_s, struct buf *out, char *err, size_t errcap);
+
+/* boot.c: the TFTP part of the boot (trust list then configuration). */
+int phone_boot_trust(struct phone *p);
+int phone_boot_config(struct phone *p);
+/* Parse a cnf.xml document into cfg; 0 or -1 (err filled). */
+int phone_parse_cnf(const uint8_t *xml, size_t len, struct phone_config *cfg,
+    char *err, size_t errcap);
+
+/* capf_client.c: one CAPF session as the phone; 0 when it ended with
+ * reason 0 or 1. */
+int phone_capf_run(struct phone *p);
+/* LSC facts for the report: fills the strings ("" when no LSC). */
+void phone_lsc_info(const struct phone *p, char *serial, size_t serial_cap,
+    char *subject, size_t subject_cap, char *not_after, size_t na_cap);
+
+#endif
