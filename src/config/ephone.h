@@ -99,6 +99,15 @@ struct ephone *ephone_find(struct config *cfg, unsigned tag);
 struct ephone *ephone_find_mac(struct config *cfg, const char *mac12);
 struct ephone_dn *ephone_dn_find(struct config *cfg, unsigned tag);
 struct ephone_template *ephone_template_find(struct config *cfg, unsigned tag);
+/*
+ * The CAPF operation and auth mode that apply to a phone: its own
+ * `cert-oper` first, else capf-server's `cert-oper ... all` with its
+ * `auth-mode` (chapter: the ephone setting has priority).  *oper is
+ * CERT_OPER_NONE when nothing is scheduled.
+ */
+void ephone_capf_effective(
+    struct config *cfg, const struct ephone *e, int *oper, int *auth);
+
 /* The device-security-mode in force for a phone: the ephone's own, else
  * its ephone-template's, else telephony-service's (the chapter: the
  * ephone value has priority over telephony-service's). */

@@ -1,7 +1,7 @@
 /*
  * The configuration side of a CAPF session (capf_int.h): which ephone a
  * device name is, what operation and authentication apply to it
- * (cnfxml_capf_effective: ephone cert-oper over capf-server's), its
+ * (ephone_capf_effective: ephone cert-oper over capf-server's), its
  * authentication string, certificate trust through the PKI service and
  * clearing a completed operation.  Kept apart from capf_session.c
  * because config/ephone.h and fmt/capf.h both define enum capf_auth.
@@ -15,7 +15,6 @@
 #include "daemon/daemon.h"
 #include "lib/log.h"
 #include "svc/capf/capf_int.h"
-#include "svc/phonecfg/cnfxml.h"
 #include "svc/pki/pki_svc.h"
 
 static int
@@ -61,14 +60,14 @@ capf_policy_lookup(struct config *cfg, const char *device,
     unsigned keygen_timeout_ms, struct capf_sess_policy *out)
 {
 	struct ephone *e = ephone_find_mac(cfg, device + 3);
-	struct capf_effective eff;
+	int oper, auth;
 
 	if (e == NULL)
 		return -1;
 	memset(out, 0, sizeof(*out));
-	cnfxml_capf_effective(cfg, e, &eff);
-	out->oper = sess_op(eff.oper);
-	out->auth = wire_auth(eff.auth);
+	ephone_capf_effective(cfg, e, &oper, &auth);
+	out->oper = sess_op(oper);
+	out->auth = wire_auth(auth);
 	out->key_size =
 	    cfg->capf.phone_key_size ? cfg->capf.phone_key_size : 1024;
 	out->keygen_retry = cfg->capf.keygen_retry;
