@@ -3,8 +3,8 @@
 #include "config/config.h"
 
 void
-ephone_capf_effective(struct config *cfg, const struct ephone *e, int *oper,
-    int *auth)
+ephone_capf_effective(
+    struct config *cfg, const struct ephone *e, int *oper, int *auth)
 {
 	*oper = CERT_OPER_NONE;
 	*auth = CAPF_AUTH_NONE;
@@ -12,7 +12,7 @@ ephone_capf_effective(struct config *cfg, const struct ephone *e, int *oper,
 		*oper = e->cert_oper;
 		*auth = e->cert_oper_auth;
 	} else if (cfg->capf.present && cfg->capf.cert_oper != CERT_OPER_NONE &&
-		   cfg->capf.auth_mode != CAPF_AUTH_NONE) {
+	    cfg->capf.auth_mode != CAPF_AUTH_NONE) {
 		*oper = cfg->capf.cert_oper;
 		*auth = cfg->capf.auth_mode;
 	}
