@@ -34,6 +34,39 @@ echo "== publishing the CTL (ctl-client regenerate) and the signed phone files"
 cli -c 'configure terminal' -c 'ctl-client' -c 'regenerate' -c 'end'
 cli -c 'show tftp-server files' | head -20
 echo
+echo "== two emulated phones boot and get an LSC through CAPF (127.0.0.1:3804)"
+i=0
+until cli -c 'show capf-server certificate' | grep -q 'listening on' ||
+	[ $i -ge 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+echo "\$ opencme-phone --tftp 127.0.0.1:16969 --mac 0011.2233.4401" \
+	"--mac 0011.2233.4402 --state \$tmp/phones --capf-only --report json"
+"$build/opencme-phone" --tftp 127.0.0.1:16969 --mac 0011.2233.4401 \
+	--mac 0011.2233.4402 --state "$tmp/phones" --capf-only --report json \
+	>"$tmp/phones.json" 2>"$tmp/phones.log" || {
+	cat "$tmp/phones.log"
+	echo "the phones did not boot"
+	exit 1
+}
+python3 - "$tmp/phones.json" <<'PY'
+import json, sys
+for p in json.load(open(sys.argv[1])):
+    t, c, l = p["trust_list"] or {}, p["capf"] or {}, p["lsc"] or {}
+    print(f"{p['name']}: {p['state']}; trust list {t.get('accepted')}; "
+          f"CAPF {c.get('operation')} END_SESSION {c.get('end_reason')}; "
+          f"LSC serial {l.get('serial')} {l.get('subject')} "
+          f"until {l.get('not_after')}")
+PY
+for m in 001122334401 001122334402; do
+	printf 'SEP%s lsc.pem: ' "$m"
+	openssl x509 -in "$tmp/phones/SEP$m/lsc.pem" -noout -issuer
+done
+echo
+echo "CME-Demo# show capf-server certificate"
+cli -c 'show capf-server certificate'
+echo
 echo "== a phone's view: fetching over TFTP with tftp-hpa (127.0.0.1:16969)"
 for f in CTLFile.tlv SEP001122334401.cnf.xml.sgn; do
 	tftp 127.0.0.1 16969 -m binary -c get "$f" "$tmp/$f" &&

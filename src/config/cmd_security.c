@@ -111,6 +111,7 @@ capf_init(struct config *cfg)
 	c->keygen_retry = 3;
 	c->keygen_timeout = 30;
 	c->cert_oper = CERT_OPER_NONE;
+	c->tls_min = 12;
 }
 
 static void
@@ -704,6 +705,29 @@ cert_oper_write(struct cli_writer *w)
 		cli_wline(w, "cert-oper %s all", oper_words[c->cert_oper]);
 }
 
+/* tls-version minimum <1.0|1.2> (extension): TLS 1.0 only where configured,
+ * for 7900-series phones that cannot do better. */
+static int
+tls_min_run(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct capf_server *c = ctx->obj;
+	const char *v = cli_arg(args, "ver");
+
+	c->tls_min =
+	    !ctx->is_no && v != NULL && strcmp(v, "1.0") == 0 ? 10 : 12;
+	return CLI_OK;
+}
+
+static void
+tls_min_write(struct cli_writer *w)
+{
+	const struct capf_server *c = w->obj;
+
+	if (c->tls_min == 10 || w->all)
+		cli_wline(w, "tls-version minimum %s",
+		    c->tls_min == 10 ? "1.0" : "1.2");
+}
+
 /* digits random decimal digits (uniform: bytes >= 250 are redrawn). */
 static int
 random_digits(char *out, size_t digits)
@@ -1111,6 +1135,15 @@ static const struct cli_cmd capf_cmds[] = {
             "Upgrade the phone certificates", "All phones"),
         .handler = cert_oper_run,
         .write = cert_oper_write,
+        .flags = CLI_NO,
+        .no_words = 1},
+    {.syntax = "tls-version minimum <1.0|1.2>$ver",
+        .help = HELP("TLS versions of the CAPF listener (extension)",
+            "Oldest version accepted",
+            "TLS 1.0 and later (old 7900-series phones; weak)",
+            "TLS 1.2 and later (default)"),
+        .handler = tls_min_run,
+        .write = tls_min_write,
         .flags = CLI_NO,
         .no_words = 1},
     {.syntax = "auth-string <delete|generate> <all|(1-10000)$tag> "

@@ -62,6 +62,8 @@ struct capf_server {
 	unsigned keygen_retry; /* 3 */
 	unsigned keygen_timeout; /* 30 minutes */
 	int cert_oper; /* enum cert_oper (all) */
+	unsigned
+	    tls_min; /* tls-version minimum (extension): 10 or 12 (default) */
 };
 
 struct credentials_conf {

@@ -4,6 +4,7 @@
  * of the installed trust list, then AUTH_RESPONSE, key generation, store,
  * fetch and delete until END_SESSION.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -17,9 +18,11 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/objects.h>
 #include <openssl/rsa.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -45,7 +48,8 @@ ssl_err(char *out, size_t cap)
 	if (e)
 		ERR_error_string_n(e, out, cap);
 	else
-		snprintf(out, cap, "%s", "unknown TLS error");
+		snprintf(out, cap, "%s",
+		    "handshake failed (connection closed by the server?)");
 	ERR_clear_error();
 }
 
@@ -338,6 +342,70 @@ generate_key(const struct capf_msg *req, char *what, size_t cap)
 	return k;
 }
 
+/* --key-pool DIR (set by main.c before the phone threads start, read-only
+ * afterwards; kept out of phone.h, declared extern in main.c). */
+const char *phone_key_pool;
+
+/* --key-pool: the phone's pre-generated key DIR/<MAC>.key (PEM, upper- or
+ * lower-case MAC), used when it matches what the server asked for.  NULL
+ * when there is none or it does not match (the caller then generates). */
+static EVP_PKEY *
+pool_key(
+    const struct phone *p, const struct capf_msg *req, char *what, size_t cap)
+{
+	char path[4096], lower[13];
+	EVP_PKEY *k = NULL;
+	FILE *f;
+	size_t i;
+
+	for (i = 0; i < sizeof(lower) - 1 && p->mac[i]; i++)
+		lower[i] = (char)tolower((unsigned char)p->mac[i]);
+	lower[i] = '\0';
+	snprintf(path, sizeof(path), "%s/%s.key", phone_key_pool, p->mac);
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(
+		    path, sizeof(path), "%s/%s.key", phone_key_pool, lower);
+		f = fopen(path, "r");
+	}
+	if (f == NULL)
+		return NULL;
+	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	ERR_clear_error();
+	if (k == NULL) {
+		phone_log(
+		    p, "CAPF key pool: %s is not a PEM private key", path);
+		return NULL;
+	}
+	if (req->key_type == CAPF_KEY_EC) {
+		static const char *const curves[] = {"P-256", "P-384", "P-521"};
+		char grp[32];
+
+		if (req->curve >= 0 && req->curve <= 2 &&
+		    EVP_PKEY_is_a(k, "EC") &&
+		    EVP_PKEY_get_utf8_string_param(
+		        k, "group", grp, sizeof(grp), NULL) == 1 &&
+		    (strcmp(grp, curves[req->curve]) == 0 ||
+		        OBJ_txt2nid(grp) ==
+		            EC_curve_nist2nid(curves[req->curve]))) {
+			snprintf(what, cap, "EC %s", curves[req->curve]);
+			return k;
+		}
+	} else {
+		int bits = req->key_size > 0 ? req->key_size : 2048;
+
+		if (EVP_PKEY_is_a(k, "RSA") && EVP_PKEY_get_bits(k) == bits) {
+			snprintf(what, cap, "RSA %d", bits);
+			return k;
+		}
+	}
+	ERR_clear_error();
+	phone_log(p, "CAPF key pool: %s does not match the request; generating",
+	    path);
+	EVP_PKEY_free(k);
+	return NULL;
+}
+
 static int
 answer_keygen(struct capf_sess *s, const struct capf_msg *req)
 {
@@ -345,7 +413,7 @@ answer_keygen(struct capf_sess *s, const struct capf_msg *req)
 	struct buf out = BUF_INIT;
 	uint8_t *spki = NULL;
 	char what[64];
-	int len, rc;
+	int len, rc, pooled;
 
 	if (p->o->no_keygen_answer) {
 		phone_log(p,
@@ -359,13 +427,19 @@ answer_keygen(struct capf_sess *s, const struct capf_msg *req)
 	if (p->o->keygen_delay_s)
 		sleep(p->o->keygen_delay_s);
 	EVP_PKEY_free(s->new_key);
-	s->new_key = generate_key(req, what, sizeof(what));
+	s->new_key =
+	    phone_key_pool ? pool_key(p, req, what, sizeof(what)) : NULL;
+	pooled = s->new_key != NULL;
+	if (s->new_key == NULL)
+		s->new_key = generate_key(req, what, sizeof(what));
 	if (s->new_key == NULL || (len = i2d_PUBKEY(s->new_key, &spki)) <= 0) {
 		phone_log(p, "CAPF key generation failed (%s)", what);
 		rc = capf_build_key_gen_response(
 		    s->session_id, NULL, 0, CAPF_REASON_INVALID_ELEMENT, &out);
 	} else {
-		phone_log(p, "CAPF generated an %s key", what);
+		phone_log(p, "CAPF %s an %s key%s",
+		    pooled ? "took" : "generated", what,
+		    pooled ? " from the key pool" : "");
 		rc = capf_build_key_gen_response(
 		    s->session_id, spki, (size_t)len, 0, &out);
 	}

@@ -23,6 +23,9 @@
 
 #define MAX_PHONES 4096
 
+/* --key-pool DIR (capf_client.c): pre-generated phone keys DIR/<MAC>.key. */
+extern const char *phone_key_pool;
+
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void
@@ -35,7 +38,8 @@ usage(FILE *out)
 	    "       [--mic-cert PEM --mic-key PEM] [--capf-only] "
 	    "[--no-capf]\n"
 	    "       [--report json] [--timeout S] [--keygen-delay S] "
-	    "[--no-keygen-answer]\n");
+	    "[--no-keygen-answer]\n"
+	    "       [--key-pool DIR]\n");
 }
 
 static void
@@ -434,6 +438,7 @@ main(int argc, char **argv)
 		O_TIMEOUT,
 		O_KG_DELAY,
 		O_NO_KG,
+		O_KEY_POOL,
 		O_HELP,
 	};
 	static const struct option longopts[] = {
@@ -451,6 +456,7 @@ main(int argc, char **argv)
 	    {"timeout", required_argument, NULL, O_TIMEOUT},
 	    {"keygen-delay", required_argument, NULL, O_KG_DELAY},
 	    {"no-keygen-answer", no_argument, NULL, O_NO_KG},
+	    {"key-pool", required_argument, NULL, O_KEY_POOL},
 	    {"help", no_argument, NULL, O_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -544,6 +550,9 @@ main(int argc, char **argv)
 			break;
 		case O_NO_KG:
 			o.no_keygen_answer = 1;
+			break;
+		case O_KEY_POOL:
+			phone_key_pool = optarg;
 			break;
 		case O_HELP:
 		case 'h':

@@ -445,8 +445,15 @@ on_auth(struct capf_sess *s, const struct capf_msg *m, struct buf *out)
 		break;
 	case CAPF_AUTH_LSC:
 	case CAPF_AUTH_MIC:
-		if (auth_cert(s, m, &why) != 0 && why == NULL)
-			why = "certificate authentication failed";
+		/* The verifiers set *why on success too ("no trusted CA"
+		 * is pki_svc_verify_peer's default): only a failure
+		 * keeps a reason. */
+		if (auth_cert(s, m, &why) != 0) {
+			if (why == NULL)
+				why = "certificate authentication failed";
+		} else {
+			why = NULL;
+		}
 		break;
 	default:
 		why = "no authentication mode configured";

@@ -49,6 +49,7 @@ struct capf_svc {
 	char key[256]; /* trustpoint|addr|port of the running listener */
 	char addr[INET_ADDRSTRLEN];
 	unsigned port;
+	unsigned tls_min; /* capf-server tls-version minimum of s->ctx */
 	uint32_t next_id;
 	unsigned active;
 	struct capf_conn_list conns;
@@ -162,6 +163,9 @@ conn_free(struct capf_conn *c)
 {
 	TAILQ_REMOVE(&c->svc->conns, c, entry);
 	c->svc->active--;
+	/* A slot is free again: take the phones waiting in the backlog. */
+	if (c->svc->lis != NULL && c->svc->active < CAPF_MAX_CONNS)
+		evconnlistener_enable(c->svc->lis);
 	if (c->timer)
 		event_free(c->timer);
 	if (c->bev)
@@ -380,6 +384,10 @@ accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
 	c->timer = evtimer_new(s->d->base, timer_cb, c);
 	TAILQ_INSERT_TAIL(&s->conns, c, entry);
 	s->active++;
+	/* Full: stop accepting so that further phones wait in the listen
+	 * backlog (and TCP's SYN retries) instead of being closed. */
+	if (s->active >= CAPF_MAX_CONNS && s->lis != NULL)
+		evconnlistener_disable(s->lis);
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	conn_arm(c);
@@ -418,7 +426,8 @@ reconcile(struct capf_svc *s, int force)
 	}
 	snprintf(
 	    key, sizeof(key), "%s|%s|%u", cs->trustpoint_label, addr, port);
-	if (!force && s->lis != NULL && strcmp(key, s->key) == 0)
+	if (!force && s->lis != NULL && strcmp(key, s->key) == 0 &&
+	    s->tls_min == cs->tls_min)
 		return;
 	ctx = pki_svc_tls_server_ctx(cfg, cs->trustpoint_label, 0, &why);
 	if (ctx == NULL) {
@@ -429,10 +438,26 @@ reconcile(struct capf_svc *s, int force)
 	}
 	/* Ask for a MIC/LSC, accept any: the session checks it. */
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, accept_any);
+	/* TLS 1.2+ unless `tls-version minimum 1.0` (old 7900-series
+	 * phones); OpenSSL 3 refuses TLS 1.0/1.1 at security level 1. */
+	if (cs->tls_min == 10) {
+		SSL_CTX_set_security_level(ctx, 0);
+		if (!SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION)) {
+			log_warnx("CAPF server: cannot allow TLS 1.0");
+			SSL_CTX_free(ctx);
+			listener_close(s);
+			return;
+		}
+	} else if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)) {
+		SSL_CTX_free(ctx);
+		listener_close(s);
+		return;
+	}
 	if (s->lis != NULL && strcmp(key, s->key) == 0) {
-		/* Same socket, new credentials. */
+		/* Same socket, new credentials or TLS versions. */
 		SSL_CTX_free(s->ctx);
 		s->ctx = ctx;
+		s->tls_min = cs->tls_min;
 		return;
 	}
 	listener_close(s);
@@ -454,11 +479,13 @@ reconcile(struct capf_svc *s, int force)
 		return;
 	}
 	s->ctx = ctx;
+	s->tls_min = cs->tls_min;
 	snprintf(s->key, sizeof(s->key), "%s", key);
 	snprintf(s->addr, sizeof(s->addr), "%s", addr);
 	s->port = port;
-	log_info("CAPF server listening on %s port %u (trustpoint %s)", addr,
-	    port, cs->trustpoint_label);
+	log_info("CAPF server listening on %s port %u (trustpoint %s%s)", addr,
+	    port, cs->trustpoint_label,
+	    cs->tls_min == 10 ? ", TLS 1.0 allowed" : "");
 }
 
 int
