@@ -455,3 +455,35 @@ def test_hundred_phones_at_once(daemons, tmp_path):
     assert f"LSCs issued {n}" in out
     assert sum(1 for l in out.splitlines()
                if l.startswith("SEP") and " yes " in l) == n
+
+
+# ---- 7. key generation timeout ---------------------------------------------
+
+MK = "001122330061"
+
+
+def test_keygen_timeout_and_retry_end_to_end(daemons, tmp_path):
+    """A phone that never answers KEY_GENERATE_REQUEST: after
+    keygen-timeout (1 minute, the smallest the chapter allows) the server
+    asks again keygen-retry times, then ends the session with reason 7
+    and keeps the upgrade pending; the next boot installs the LSC.
+    Takes about two minutes of wall time by design."""
+    d = make_cme(daemons, [(1, MK, ["cert-oper upgrade auth-mode "
+                                    "null-string"])],
+                 capf_extra=["keygen-timeout 1", "keygen-retry 1"])
+    state = tmp_path / "ph"
+    t0 = time.monotonic()
+    p, rep = run_phone(d, state, MK, timeout=300,
+                       extra=["--no-keygen-answer", "--timeout", "200"])
+    took = time.monotonic() - t0
+    failed7(p, rep, MK)
+    # One timeout per request: the first and the retry.
+    assert 115 <= took < 180, took
+    out = show(d)
+    assert "timeouts 1, keygen retries 1, LSCs issued 0" in out, out
+    assert not (state / ("SEP" + MK) / "lsc.pem").exists()
+    # The operation stays pending: a phone that answers gets its LSC.
+    p, rep = run_phone(d, state, MK)
+    installed(p, rep, MK)
+    check_lsc(d, tmp_path, state, MK)
+    assert "LSCs issued 1" in show(d)
