@@ -177,6 +177,34 @@ step_done(sqlite3_stmt *st)
 	return rc == SQLITE_ROW ? STORE_E_DB : map_rc(rc);
 }
 
+/*
+ * For the *_foreach functions: step st to its end (and finalise it),
+ * decoding every row with from_row into *rows (malloc'd array of *n).
+ * Rows are collected before any callback runs, so callbacks may call
+ * the store again.
+ */
+static int
+collect_rows(sqlite3_stmt *st, void *(*from_row)(sqlite3_stmt *), void ***rows,
+    size_t *n)
+{
+	size_t cap = 0;
+	int rc;
+
+	*rows = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*rows = realloc(*rows, cap * sizeof(**rows));
+			if (*rows == NULL)
+				abort();
+		}
+		(*rows)[(*n)++] = from_row(st);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
 static int
 bind_text(sqlite3_stmt *st, int i, const char *v)
 {
@@ -631,7 +659,8 @@ store_cert_add(struct store *s, const char *ca, const struct store_cert *c)
 #define CERT_COLUMNS                                                           \
 	"serial, subject, not_before, not_after, der, revoked_at, reason"
 
-static struct store_cert *
+/* A struct store_cert (void * for collect_rows). */
+static void *
 cert_from_row(sqlite3_stmt *st)
 {
 	struct store_cert *c = xcalloc(1, sizeof(*c));
@@ -747,15 +776,13 @@ out:
 	return txn_end(s, rc);
 }
 
-/* Rows are collected first and the statement finalised before any
- * callback runs, so callbacks may call the store again. */
 int
 store_cert_foreach(struct store *s, const char *ca, int which,
     int (*cb)(const struct store_cert *, void *), void *arg)
 {
 	sqlite3_stmt *st = NULL;
-	struct store_cert **rows = NULL;
-	size_t n = 0, cap = 0, i;
+	void **rows = NULL;
+	size_t n = 0, i;
 	int rc;
 
 	if (s == NULL || ca == NULL || cb == NULL)
@@ -769,24 +796,13 @@ store_cert_foreach(struct store *s, const char *ca, int which,
 	    &st);
 	if (rc == 0)
 		rc = bind_text(st, 1, ca);
-	if (rc != 0)
-		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			rows = realloc(rows, cap * sizeof(*rows));
-			if (rows == NULL)
-				abort();
-		}
-		rows[n++] = cert_from_row(st);
+	if (rc != 0) {
+		sqlite3_finalize(st);
+		return rc;
 	}
-	rc = rc == SQLITE_DONE ? 0 : map_rc(rc);
-	sqlite3_finalize(st);
-	st = NULL;
+	rc = collect_rows(st, cert_from_row, &rows, &n);
 	for (i = 0; rc == 0 && i < n; i++)
 		rc = cb(rows[i], arg);
-out:
-	sqlite3_finalize(st);
 	for (i = 0; i < n; i++)
 		store_cert_free(rows[i]);
 	free(rows);
@@ -844,7 +860,8 @@ store_request_add(struct store *s, const struct store_request *r, int64_t *id)
 	"id, ca, state, received, transaction_id, subject, csr_der, "          \
 	"fingerprint, serial, cert_der"
 
-static struct store_request *
+/* A struct store_request (void * for collect_rows). */
+static void *
 request_from_row(sqlite3_stmt *st)
 {
 	struct store_request *r = xcalloc(1, sizeof(*r));
@@ -1037,8 +1054,8 @@ store_request_foreach(struct store *s, const char *ca,
     int (*cb)(const struct store_request *, void *), void *arg)
 {
 	sqlite3_stmt *st = NULL;
-	struct store_request **rows = NULL;
-	size_t n = 0, cap = 0, i;
+	void **rows = NULL;
+	size_t n = 0, i;
 	int rc;
 
 	if (s == NULL || ca == NULL || cb == NULL)
@@ -1048,24 +1065,13 @@ store_request_foreach(struct store *s, const char *ca,
 	    &st);
 	if (rc == 0)
 		rc = bind_text(st, 1, ca);
-	if (rc != 0)
-		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			rows = realloc(rows, cap * sizeof(*rows));
-			if (rows == NULL)
-				abort();
-		}
-		rows[n++] = request_from_row(st);
+	if (rc != 0) {
+		sqlite3_finalize(st);
+		return rc;
 	}
-	rc = rc == SQLITE_DONE ? 0 : map_rc(rc);
-	sqlite3_finalize(st);
-	st = NULL;
+	rc = collect_rows(st, request_from_row, &rows, &n);
 	for (i = 0; rc == 0 && i < n; i++)
 		rc = cb(rows[i], arg);
-out:
-	sqlite3_finalize(st);
 	for (i = 0; i < n; i++)
 		store_request_free(rows[i]);
 	free(rows);
@@ -1166,7 +1172,8 @@ store_kv_delete(struct store *s, const char *key)
 	"device, pending_op, attempts, last_op, last_result, last_time, "      \
 	"serial, issuer, not_after, cert_der"
 
-static struct store_capf *
+/* A struct store_capf (void * for collect_rows). */
+static void *
 capf_from_row(sqlite3_stmt *st)
 {
 	struct store_capf *r = xcalloc(1, sizeof(*r));
@@ -1284,26 +1291,21 @@ store_capf_foreach(
     struct store *s, int (*cb)(const struct store_capf *, void *), void *arg)
 {
 	sqlite3_stmt *st = NULL;
+	void **rows = NULL;
+	size_t n = 0, i;
 	int rc;
 
 	if (s == NULL || cb == NULL)
 		return STORE_E_INVAL;
 	rc = prepare(
 	    s, "SELECT " CAPF_COLUMNS " FROM capf_device ORDER BY device", &st);
-	while (rc == 0) {
-		struct store_capf *r;
-
-		rc = sqlite3_step(st);
-		if (rc != SQLITE_ROW) {
-			rc = rc == SQLITE_DONE ? 0 : map_rc(rc);
-			break;
-		}
-		r = capf_from_row(st);
-		rc = cb(r, arg);
-		store_capf_free(r);
-		if (rc != 0)
-			break;
-	}
-	sqlite3_finalize(st);
+	if (rc != 0)
+		return rc;
+	rc = collect_rows(st, capf_from_row, &rows, &n);
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = cb(rows[i], arg);
+	for (i = 0; i < n; i++)
+		store_capf_free(rows[i]);
+	free(rows);
 	return rc;
 }
