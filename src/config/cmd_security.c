@@ -214,16 +214,8 @@ static int
 ctl_enter(struct cli_ctx *ctx, const struct cli_args *args)
 {
 	(void)args;
-	if (ctx->is_no) {
-		ctl_free(ctx->cfg);
-		ctl_init(ctx->cfg);
-		config_changed(ctx->cfg, "ctl-client");
-		return CLI_OK;
-	}
-	ctx->cfg->ctl.present = 1;
-	ctx->next_mode = &mode_ctl_client;
-	ctx->next_obj = &ctx->cfg->ctl;
-	return CLI_OK;
+	return conf_enter_block(ctx, "ctl-client", &mode_ctl_client,
+	    &ctx->cfg->ctl, &ctx->cfg->ctl.present, ctl_free, ctl_init);
 }
 
 static void
@@ -560,16 +552,8 @@ static int
 capf_enter(struct cli_ctx *ctx, const struct cli_args *args)
 {
 	(void)args;
-	if (ctx->is_no) {
-		capf_free(ctx->cfg);
-		capf_init(ctx->cfg);
-		config_changed(ctx->cfg, "capf-server");
-		return CLI_OK;
-	}
-	ctx->cfg->capf.present = 1;
-	ctx->next_mode = &mode_capf_server;
-	ctx->next_obj = &ctx->cfg->capf;
-	return CLI_OK;
+	return conf_enter_block(ctx, "capf-server", &mode_capf_server,
+	    &ctx->cfg->capf, &ctx->cfg->capf.present, capf_free, capf_init);
 }
 
 static void
@@ -878,16 +862,9 @@ static int
 cred_enter(struct cli_ctx *ctx, const struct cli_args *args)
 {
 	(void)args;
-	if (ctx->is_no) {
-		cred_free(ctx->cfg);
-		cred_init(ctx->cfg);
-		config_changed(ctx->cfg, "credentials");
-		return CLI_OK;
-	}
-	ctx->cfg->credentials.present = 1;
-	ctx->next_mode = &mode_credentials;
-	ctx->next_obj = &ctx->cfg->credentials;
-	return CLI_OK;
+	return conf_enter_block(ctx, "credentials", &mode_credentials,
+	    &ctx->cfg->credentials, &ctx->cfg->credentials.present, cred_free,
+	    cred_init);
 }
 
 static void

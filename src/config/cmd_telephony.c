@@ -98,16 +98,9 @@ static int
 telephony_enter(struct cli_ctx *ctx, const struct cli_args *args)
 {
 	(void)args;
-	if (ctx->is_no) {
-		telephony_conf_free(ctx->cfg);
-		telephony_conf_init(ctx->cfg);
-		config_changed(ctx->cfg, "telephony-service");
-		return CLI_OK;
-	}
-	ctx->cfg->tel.present = 1;
-	ctx->next_mode = &mode_telephony;
-	ctx->next_obj = &ctx->cfg->tel;
-	return CLI_OK;
+	return conf_enter_block(ctx, "telephony-service", &mode_telephony,
+	    &ctx->cfg->tel, &ctx->cfg->tel.present, telephony_conf_free,
+	    telephony_conf_init);
 }
 
 static void

@@ -361,16 +361,8 @@ static int
 voip_enter(struct cli_ctx *ctx, const struct cli_args *args)
 {
 	(void)args;
-	if (ctx->is_no) {
-		voip_free(ctx->cfg);
-		voip_init(ctx->cfg);
-		config_changed(ctx->cfg, "voice service voip");
-		return CLI_OK;
-	}
-	ctx->cfg->voip.present = 1;
-	ctx->next_mode = &mode_voip;
-	ctx->next_obj = &ctx->cfg->voip;
-	return CLI_OK;
+	return conf_enter_block(ctx, "voice service voip", &mode_voip,
+	    &ctx->cfg->voip, &ctx->cfg->voip.present, voip_free, voip_init);
 }
 
 static void
@@ -874,16 +866,9 @@ static int
 vr_global_enter(struct cli_ctx *ctx, const struct cli_args *args)
 {
 	(void)args;
-	if (ctx->is_no) {
-		vr_global_free(ctx->cfg);
-		vr_global_init(ctx->cfg);
-		config_changed(ctx->cfg, "voice register global");
-		return CLI_OK;
-	}
-	ctx->cfg->vr_global.present = 1;
-	ctx->next_mode = &mode_vr_global;
-	ctx->next_obj = &ctx->cfg->vr_global;
-	return CLI_OK;
+	return conf_enter_block(ctx, "voice register global", &mode_vr_global,
+	    &ctx->cfg->vr_global, &ctx->cfg->vr_global.present, vr_global_free,
+	    vr_global_init);
 }
 
 static void

@@ -313,6 +313,23 @@ conf_write_block(struct cli_writer *w, const char *head,
 	conf_write_bang(w);
 }
 
+int
+conf_enter_block(struct cli_ctx *ctx, const char *name,
+    const struct cli_mode *mode, void *obj, int *present,
+    void (*free_fn)(struct config *), void (*init_fn)(struct config *))
+{
+	if (ctx->is_no) {
+		free_fn(ctx->cfg);
+		init_fn(ctx->cfg);
+		config_changed(ctx->cfg, name);
+		return CLI_OK;
+	}
+	*present = 1;
+	ctx->next_mode = mode;
+	ctx->next_obj = obj;
+	return CLI_OK;
+}
+
 static int
 ref_check(struct config *cfg, const char *src, struct buf *err,
     const char *what, const char *tp)

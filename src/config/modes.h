@@ -61,5 +61,14 @@ void conf_write_bang(struct cli_writer *w);
 /* A mode block: its entering line, the mode's rows indented, "!". */
 void conf_write_block(struct cli_writer *w, const char *head,
     const struct cli_mode *mode, void *obj);
+/*
+ * The entering command of a block that exists once (telephony-service,
+ * ctl-client, capf-server, credentials, voice service voip, voice
+ * register global): mark it present and enter mode on obj, or with "no"
+ * reset it (free_fn, then init_fn) and announce the change as name.
+ */
+int conf_enter_block(struct cli_ctx *ctx, const char *name,
+    const struct cli_mode *mode, void *obj, int *present,
+    void (*free_fn)(struct config *), void (*init_fn)(struct config *));
 
 #endif
