@@ -8,8 +8,8 @@
 #
 # Environment: RUNS (rounds, default 3; each round = openssl speed, then a
 # fresh set of N phones), N (phones per round, default 200, 10..1000),
-# BATCH (phones per opencme-phone process, default 50, <= 64: the CAPF
-# listener takes at most 64 connections at once), SPEED_SECONDS (3).
+# BATCH (phones per opencme-phone process, default 50, 1..64),
+# SPEED_SECONDS (3).
 #
 # What the server does per install (the phone's key is ready, so the
 # phone side is one RSA-2048 sign-free exchange):
@@ -56,47 +56,13 @@ if [ "$BATCH" -lt 1 ] || [ "$BATCH" -gt 64 ]; then
 	exit 1
 fi
 
-WORK=$(mktemp -d /tmp/opencme-bench-capf.XXXXXX)
-PID=
-cleanup() {
-	if [ -n "$PID" ]; then
-		kill "$PID" 2>/dev/null || true
-		i=0
-		while kill -0 "$PID" 2>/dev/null && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -9 "$PID" 2>/dev/null || true
-		wait "$PID" 2>/dev/null || true
-	fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+BENCH=capf
+. "$ROOT/bench/lib.sh"
+bench_work
 
-PIN_SRV=
-PIN_CLI=
-if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
-	PIN_SRV="taskset -c 0"
-	PIN_CLI="taskset -c 1"
-fi
-
-free_port() { # $1: lowest, $2: span; a port nothing listens on (TCP+UDP)
-	t=0
-	while [ $t -lt 50 ]; do
-		t=$((t + 1))
-		p=$(($1 + ($$ * 7 + t * 7919 + $(date +%N | sed 's/^0*//;s/^$/0/')) % $2))
-		if ! (ss -Htaun 2>/dev/null | awk '{ print $5 }' |
-			grep -q ":$p\$"); then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
-HTTP=$(free_port 20000 20000)
-TFTP=$(free_port 40000 10000)
-CAPF=$(free_port 4000 5000)
+HTTP=$(bench_free_port 20000 20000)
+TFTP=$(bench_free_port 40000 10000)
+CAPF=$(bench_free_port 4000 5000)
 
 # ---- the phone key pool: N RSA-2048 keys, before any timing ----
 mkdir "$WORK/pool" "$WORK/keys"
@@ -171,6 +137,7 @@ CFG
 $PIN_SRV "$BUILD/opencmed" -f "$WORK/c.cfg" -d "$WORK/state" \
 	>"$WORK/log" 2>&1 &
 PID=$!
+bench_track "$PID"
 w=0
 while [ ! -S "$WORK/state/opencme.sock" ] && [ $w -lt 300 ]; do
 	kill -0 "$PID" 2>/dev/null || break
@@ -203,12 +170,6 @@ until cli -c 'show capf-server certificate' | grep -q 'listening on'; do
 	sleep 0.1
 done
 
-median() {
-	sort -g | awk '{ v[NR] = $1 } END {
-		if (NR == 0) { print "nan"; exit }
-		if (NR % 2) print v[(NR + 1) / 2];
-		else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$PID/stat"; }
 HZ=$(getconf CLK_TCK)
 
@@ -216,15 +177,7 @@ HZ=$(getconf CLK_TCK)
 r=0
 while [ $r -lt "$RUNS" ]; do
 	r=$((r + 1))
-	# shellcheck disable=SC2086
-	SIGN=$($PIN_SRV openssl speed -seconds "$SPEED_SECONDS" rsa2048 \
-		2>/dev/null | awk '$1 == "rsa" && $2 == "2048" { print $6 }')
-	case $SIGN in
-	'' | *[!0-9.]*)
-		echo "run-capf: cannot parse openssl speed output" >&2
-		exit 1
-		;;
-	esac
+	SIGN=$(bench_sign_rate)
 	rm -rf "$WORK/phones"
 	c0=$(cpu_ticks)
 	t0=$(date +%s.%N)
@@ -263,7 +216,7 @@ while [ $r -lt "$RUNS" ]; do
 	}' 2>>"$WORK/rounds"
 done
 
-col() { awk -v c="$1" '{ print $c }' "$WORK/rounds" | median; }
+col() { awk -v c="$1" '{ print $c }' "$WORK/rounds" | bench_median %.3f; }
 SIGN=$(col 1)
 IPS=$(col 2)
 CPI=$(col 3)

@@ -5,18 +5,15 @@
 # measured in the same run (the limit: one signature per signed file).
 # Loopback only; the daemon is killed by PID at the end.
 set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
 N=${N:-10000}
-tmp=$(mktemp -d /tmp/opencme-bench-pf.XXXXXX)
-pid=""
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-hp=$(port)
-tp=$(port)
+BENCH=pf
+. "$ROOT/bench/lib.sh"
+bench_work
+tmp=$WORK
+hp=$(bench_free_port 20000 20000)
+tp=$(bench_free_port 40000 10000)
 {
 	echo "hostname BENCH"
 	echo "ip http server"
@@ -51,6 +48,7 @@ tp=$(port)
 } >"$tmp/startup.cfg"
 "$build/opencmed" -f "$tmp/startup.cfg" -d "$tmp/state" 2>"$tmp/log" &
 pid=$!
+bench_track "$pid"
 i=0
 while [ ! -S "$tmp/state/opencme.sock" ] && [ $i -lt 600 ]; do
 	sleep 0.1
@@ -62,8 +60,7 @@ for t in cme sast1 sast2; do
 	    -c "crypto pki authenticate $t" -c "crypto pki enroll $t" \
 	    -c end >/dev/null
 done
-sign=$(taskset -c 0 openssl speed -seconds 3 rsa2048 2>/dev/null |
-    awk '/^rsa 2048/ {print $6}')
+sign=$(bench_sign_rate)
 t0=$(date +%s.%N)
 cli -c 'configure terminal' -c 'telephony-service' \
     -c 'tftp-server-credentials trustpoint cme' -c end >/dev/null

@@ -35,31 +35,11 @@ if [ "$N" -lt 100 ] || [ "$N" -gt 5000 ]; then
 	exit 1
 fi
 
-WORK=$(mktemp -d /tmp/opencme-bench-scep.XXXXXX)
-PID=
-cleanup() {
-	if [ -n "$PID" ]; then
-		kill "$PID" 2>/dev/null || true
-		i=0
-		while kill -0 "$PID" 2>/dev/null && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -9 "$PID" 2>/dev/null || true
-		wait "$PID" 2>/dev/null || true
-	fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-# Pinning: server and openssl speed on CPU 0, client on CPU 1.
-PIN_SRV=
-PIN_CLI=
-if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
-	PIN_SRV="taskset -c 0"
-	PIN_CLI="--cpu 1" # the client pins itself after key generation
-fi
+BENCH=scep
+. "$ROOT/bench/lib.sh"
+bench_work
+# The client pins itself to CPU 1 after key generation.
+[ -z "$PIN_CLI" ] || PIN_CLI="--cpu 1"
 
 # ---- build the client ----
 PKGS="libssl libcrypto libevent libevent_openssl sqlite3 libxml-2.0 libsrtp2"
@@ -86,7 +66,7 @@ PORT=
 tries=0
 while [ $tries -lt 10 ]; do
 	tries=$((tries + 1))
-	p=$((20000 + ($$ * 7 + tries * 7919 + $(date +%N | sed 's/^0*//;s/^$/0/')) % 40000))
+	p=$(bench_free_port 20000 40000)
 	if port_busy "$p"; then
 		continue
 	fi
@@ -106,6 +86,7 @@ EOF
 	$PIN_SRV "$BUILD/opencmed" -f "$WORK/c.cfg" -d "$WORK/state" \
 		>"$WORK/log" 2>&1 &
 	PID=$!
+	bench_track "$PID"
 	w=0
 	while [ $w -lt 150 ] && kill -0 "$PID" 2>/dev/null; do
 		if cacert_ok "$p"; then
@@ -116,8 +97,7 @@ EOF
 		w=$((w + 1))
 	done
 	[ -n "$PORT" ] && break
-	kill "$PID" 2>/dev/null || true
-	wait "$PID" 2>/dev/null || true
+	bench_stop_pid "$PID"
 	PID=
 done
 if [ -z "$PORT" ]; then
@@ -127,26 +107,11 @@ if [ -z "$PORT" ]; then
 fi
 
 # ---- rounds: anchor, then SCEP ----
-median() {
-	sort -g | awk '{ v[NR] = $1 } END {
-		if (NR == 0) { print "nan"; exit }
-		if (NR % 2) print v[(NR + 1) / 2];
-		else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 : >"$WORK/rounds"
 r=0
 while [ $r -lt "$RUNS" ]; do
 	r=$((r + 1))
-	# shellcheck disable=SC2086
-	SIGN=$($PIN_SRV openssl speed -seconds "$SPEED_SECONDS" rsa2048 \
-		2>/dev/null | awk '$1 == "rsa" && $2 == "2048" { print $6 }')
-	case $SIGN in
-	'' | *[!0-9.]*)
-		echo "run-scep: cannot parse openssl speed output" >&2
-		exit 1
-		;;
-	esac
+	SIGN=$(bench_sign_rate)
 	# shellcheck disable=SC2086
 	if ! timeout 300 "$WORK/scep_issue" --port "$PORT" $PIN_CLI \
 		--pid "$PID" -n "$N" -c "$CONC" >"$WORK/out" 2>"$WORK/err"; then
@@ -168,10 +133,10 @@ while [ $r -lt "$RUNS" ]; do
 		r, s, w, c, u, c / s, o }'
 done
 
-SIGN=$(awk '{ print $1 }' "$WORK/rounds" | median)
-WALL=$(awk '{ print $2 }' "$WORK/rounds" | median)
-CPU=$(awk '{ print $3 }' "$WORK/rounds" | median)
-UTIL=$(awk '{ print $4 }' "$WORK/rounds" | median)
+SIGN=$(awk '{ print $1 }' "$WORK/rounds" | bench_median)
+WALL=$(awk '{ print $2 }' "$WORK/rounds" | bench_median)
+CPU=$(awk '{ print $3 }' "$WORK/rounds" | bench_median)
+UTIL=$(awk '{ print $4 }' "$WORK/rounds" | bench_median)
 OPS=$(awk 'NR == 1 { print $5 }' "$WORK/rounds")
 echo
 echo "SCEP issuance, RSA-2048 CSRs, loopback, N=$N, $CONC connections," \

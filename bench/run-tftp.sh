@@ -37,38 +37,9 @@ if [ ! -x "$INTFTPD" ]; then
 	exit 1
 fi
 
-WORK=$(mktemp -d /tmp/opencme-bench-tftp.XXXXXX)
-PID_CME=
-PID_HPA=
-stop_pid() {
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null || true
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -9 "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
-cleanup() {
-	stop_pid "$PID_CME"
-	stop_pid "$PID_HPA"
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-PIN_SRV=
-PIN_CLI=
-if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
-	PIN_SRV="taskset -c 0"
-	PIN_CLI="taskset -c 1"
-fi
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+BENCH=tftp
+. "$ROOT/bench/lib.sh"
+bench_work
 
 $CC -std=c11 -D_GNU_SOURCE -O2 -o "$WORK/tftp_load" "$ROOT/bench/tftp_load.c"
 
@@ -78,8 +49,8 @@ cp "$WORK/state/flash/file4k.bin" "$WORK/root/file4k.bin"
 chmod 755 "$WORK" "$WORK/root"
 chmod 644 "$WORK/root/file4k.bin"
 
-PORT_CME=$(free_port)
-PORT_HPA=$(free_port)
+PORT_CME=$(bench_free_port 40000 10000)
+PORT_HPA=$(bench_free_port 50000 10000)
 cat > "$WORK/startup.cfg" <<CFG
 hostname Bench
 tftp-server source-address 127.0.0.1 port $PORT_CME
@@ -88,10 +59,12 @@ CFG
 $PIN_SRV "$BUILD/opencmed" -f "$WORK/startup.cfg" -d "$WORK/state" \
 	> "$WORK/opencmed.log" 2>&1 &
 PID_CME=$!
+bench_track "$PID_CME"
 # in.tftpd as a foreground listener (-L), never the system service.
 $PIN_SRV "$INTFTPD" -L -a "127.0.0.1:$PORT_HPA" -s "$WORK/root" \
 	> "$WORK/in.tftpd.log" 2>&1 &
 PID_HPA=$!
+bench_track "$PID_HPA"
 i=0
 while [ ! -S "$WORK/state/opencme.sock" ] && [ $i -lt 100 ]; do
 	sleep 0.1
@@ -106,11 +79,6 @@ measure() { # port conc -> fetches/s
 		"$SECONDS_EACH") || { echo "run-tftp: load failed: $out" >&2; echo 0; return; }
 	echo "$out" | awk '{print $1}'
 }
-median() {
-	tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {
-		if (NR % 2) print a[(NR + 1) / 2];
-		else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
 
 for conc in 1 50; do
 	cme=""
@@ -124,8 +92,8 @@ for conc in 1 50; do
 		cme="$cme $b"
 		r=$((r + 1))
 	done
-	m_cme=$(echo "$cme" | median)
-	m_hpa=$(echo "$hpa" | median)
+	m_cme=$(echo "$cme" | tr ' ' '\n' | grep -v '^$' | bench_median)
+	m_hpa=$(echo "$hpa" | tr ' ' '\n' | grep -v '^$' | bench_median)
 	ratio=$(awk -v a="$m_cme" -v b="$m_hpa" \
 		'BEGIN { if (b > 0) printf "%.1f", a / b; else print "inf" }')
 	echo "tftp 4 KB fetches/s, $conc client(s), median of $RUNS:" \
