@@ -187,15 +187,12 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 
 		if (avail < FRAME_HDR)
 			break;
-		data = evbuffer_pullup(in,
-		    (ev_ssize_t)(avail < FRAME_HDR + FRAME_MAX_REQUEST
-		            ? avail
-		            : FRAME_HDR + FRAME_MAX_REQUEST));
-		used = frame_parse(data,
-		    avail < FRAME_HDR + FRAME_MAX_REQUEST
-		        ? avail
-		        : FRAME_HDR + FRAME_MAX_REQUEST,
-		    FRAME_MAX_REQUEST, &type, &payload, &plen);
+		/* At most one whole request needs to be contiguous. */
+		if (avail > FRAME_HDR + FRAME_MAX_REQUEST)
+			avail = FRAME_HDR + FRAME_MAX_REQUEST;
+		data = evbuffer_pullup(in, (ev_ssize_t)avail);
+		used = frame_parse(
+		    data, avail, FRAME_MAX_REQUEST, &type, &payload, &plen);
 		if (used == 0)
 			break;
 		if (used < 0) {

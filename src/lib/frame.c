@@ -18,6 +18,14 @@ frame_encode(struct buf *out, char type, const void *payload, size_t len)
 	buf_append(out, payload, len);
 }
 
+/* The payload length of a frame header (big-endian, bytes 1..4). */
+static size_t
+header_len(const uint8_t *hdr)
+{
+	return ((size_t)hdr[1] << 24) | ((size_t)hdr[2] << 16) |
+	    ((size_t)hdr[3] << 8) | hdr[4];
+}
+
 long
 frame_parse(const uint8_t *data, size_t len, size_t max, char *type,
     const uint8_t **payload, size_t *plen)
@@ -26,8 +34,7 @@ frame_parse(const uint8_t *data, size_t len, size_t max, char *type,
 
 	if (len < FRAME_HDR)
 		return 0;
-	n = ((size_t)data[1] << 24) | ((size_t)data[2] << 16) |
-	    ((size_t)data[3] << 8) | data[4];
+	n = header_len(data);
 	if (n > max)
 		return -1;
 	if (len < FRAME_HDR + n)
@@ -94,8 +101,7 @@ frame_read_fd(int fd, size_t max, char *type, struct buf *payload)
 
 	if (read_all(fd, hdr, sizeof(hdr)) != 0)
 		return -1;
-	n = ((size_t)hdr[1] << 24) | ((size_t)hdr[2] << 16) |
-	    ((size_t)hdr[3] << 8) | hdr[4];
+	n = header_len(hdr);
 	if (n > max)
 		return -1;
 	*type = (char)hdr[0];
