@@ -107,6 +107,10 @@ struct ephone_template *ephone_template_find(struct config *cfg, unsigned tag);
  */
 void ephone_capf_effective(
     struct config *cfg, const struct ephone *e, int *oper, int *auth);
+/* An auth-mode (enum capf_auth) as the CAPF wire and cnf.xml's
+ * capfAuthMode number it (enum capf_auth_type of fmt/capf.h, formats.md
+ * §5.5.2 and §7.1); "none" and unset are 0. */
+int capf_auth_type_of(int auth);
 
 /* The device-security-mode in force for a phone: the ephone's own, else
  * its ephone-template's, else telephony-service's (the chapter: the

@@ -1,6 +1,7 @@
 /* Which CAPF operation applies to a phone (shared by the phone files and
  * the CAPF server, so both always agree). */
 #include "config/config.h"
+#include "fmt/capf.h"
 
 void
 ephone_capf_effective(
@@ -15,5 +16,22 @@ ephone_capf_effective(
 	    cfg->capf.auth_mode != CAPF_AUTH_NONE) {
 		*oper = cfg->capf.cert_oper;
 		*auth = cfg->capf.auth_mode;
+	}
+}
+
+int
+capf_auth_type_of(int auth)
+{
+	switch (auth) {
+	case CAPF_AUTH_STRING:
+		return CAPF_AUTH_TYPE_PASSWORD;
+	case CAPF_AUTH_NULL_STRING:
+		return CAPF_AUTH_TYPE_NO_PASSWORD;
+	case CAPF_AUTH_LSC:
+		return CAPF_AUTH_TYPE_LSC;
+	case CAPF_AUTH_MIC:
+		return CAPF_AUTH_TYPE_MIC;
+	default:
+		return CAPF_AUTH_TYPE_NONE;
 	}
 }

@@ -490,7 +490,7 @@ capf_build_auth_request(uint32_t session_id, int auth_type, struct buf *out)
 	    {CAPF_TAG_AUTH_TYPE, &at, 1},
 	};
 
-	if (auth_type < CAPF_AUTH_NONE || auth_type > CAPF_AUTH_MIC)
+	if (auth_type < CAPF_AUTH_TYPE_NONE || auth_type > CAPF_AUTH_TYPE_MIC)
 		return CAPF_E_ARG;
 	return capf_build_msg(CAPF_CMD_AUTH_REQUEST, session_id, e, 2, out);
 }

@@ -126,12 +126,12 @@ enum capf_reason {
 };
 
 /* Authentication types (spec 5.5.2). */
-enum capf_auth {
-	CAPF_AUTH_NONE = 0,
-	CAPF_AUTH_PASSWORD = 1,
-	CAPF_AUTH_NO_PASSWORD = 2,
-	CAPF_AUTH_LSC = 3,
-	CAPF_AUTH_MIC = 4,
+enum capf_auth_type {
+	CAPF_AUTH_TYPE_NONE = 0,
+	CAPF_AUTH_TYPE_PASSWORD = 1,
+	CAPF_AUTH_TYPE_NO_PASSWORD = 2,
+	CAPF_AUTH_TYPE_LSC = 3,
+	CAPF_AUTH_TYPE_MIC = 4,
 };
 
 /* Certificate types (spec 5.5.3). */

@@ -140,7 +140,7 @@ capf_worked_examples(void **state)
 		assert_int_equal(m->session_id, 1);                            \
 		capf_msg_free(m);                                              \
 	} while (0)
-	EXPECT(auth_req, capf_build_auth_request(1, CAPF_AUTH_NONE, &b));
+	EXPECT(auth_req, capf_build_auth_request(1, CAPF_AUTH_TYPE_NONE, &b));
 	seed_write("auth-request.bin", &b);
 	EXPECT(auth_resp, capf_build_auth_response(1, &a, &b));
 	seed_write("auth-response-null.bin", &b);
@@ -224,7 +224,7 @@ capf_round_trip_server_messages(void **state)
 	static const int sizes[] = {512, 1024, 2048, 3072, 4096};
 
 	(void)state;
-	for (int t = CAPF_AUTH_NONE; t <= CAPF_AUTH_MIC; t++) {
+	for (int t = CAPF_AUTH_TYPE_NONE; t <= CAPF_AUTH_TYPE_MIC; t++) {
 		buf_reset(&b);
 		assert_int_equal(
 		    capf_build_auth_request(0xDEADBEEF, t, &b), CAPF_OK);

@@ -269,8 +269,8 @@ answer_auth(struct capf_sess *s, const struct capf_msg *req)
 	a.device_name = p->name;
 	a.password = p->o->auth_string;
 	if (s->auth_cert &&
-	    (p->cfg.capf_auth_mode == CAPF_AUTH_LSC ||
-	        p->cfg.capf_auth_mode == CAPF_AUTH_MIC)) {
+	    (p->cfg.capf_auth_mode == CAPF_AUTH_TYPE_LSC ||
+	        p->cfg.capf_auth_mode == CAPF_AUTH_TYPE_MIC)) {
 		der_len = i2d_X509(s->auth_cert, &der);
 		if (der_len <= 0) {
 			snprintf(p->capf.detail, sizeof(p->capf.detail),
@@ -749,20 +749,20 @@ phone_capf_run(struct phone *p)
 	(void)load_pair(p, "lsc", &lsc, &lsc_key);
 	(void)load_pair(p, "mic", &mic, &mic_key);
 	/* capfAuthMode 3: LSC first, MIC as fallback; 4: MIC first. */
-	if (mode == CAPF_AUTH_MIC ? mic != NULL : lsc == NULL) {
+	if (mode == CAPF_AUTH_TYPE_MIC ? mic != NULL : lsc == NULL) {
 		s.auth_cert = mic;
 		s.auth_key = mic_key;
 	} else {
 		s.auth_cert = lsc;
 		s.auth_key = lsc_key;
 	}
-	if ((mode == CAPF_AUTH_LSC || mode == CAPF_AUTH_MIC) &&
+	if ((mode == CAPF_AUTH_TYPE_LSC || mode == CAPF_AUTH_TYPE_MIC) &&
 	    s.auth_cert == NULL) {
 		snprintf(p->capf.detail, sizeof(p->capf.detail),
 		    "capfAuthMode %d needs an LSC or a MIC (--mic-cert)", mode);
 		goto out;
 	}
-	if (mode == CAPF_AUTH_PASSWORD && p->o->auth_string == NULL)
+	if (mode == CAPF_AUTH_TYPE_PASSWORD && p->o->auth_string == NULL)
 		phone_log(p,
 		    "capfAuthMode 1 but no --auth-string: sending an "
 		    "empty one");

@@ -3,8 +3,8 @@
  * device name is, what operation and authentication apply to it
  * (ephone_capf_effective: ephone cert-oper over capf-server's), its
  * authentication string, certificate trust through the PKI service and
- * clearing a completed operation.  Kept apart from capf_session.c
- * because config/ephone.h and fmt/capf.h both define enum capf_auth.
+ * clearing a completed operation.  Kept apart from capf_session.c,
+ * which is pure protocol logic and sees no configuration tree.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,23 +16,6 @@
 #include "lib/log.h"
 #include "svc/capf/capf_int.h"
 #include "svc/pki/pki_svc.h"
-
-static int
-wire_auth(int auth)
-{
-	switch (auth) {
-	case CAPF_AUTH_STRING:
-		return 1;
-	case CAPF_AUTH_NULL_STRING:
-		return 2;
-	case CAPF_AUTH_LSC:
-		return 3;
-	case CAPF_AUTH_MIC:
-		return 4;
-	default:
-		return 0;
-	}
-}
 
 static int
 sess_op(int oper)
@@ -52,7 +35,7 @@ sess_op(int oper)
 int
 capf_policy_auth_hint(struct config *cfg)
 {
-	return cfg->capf.present ? wire_auth(cfg->capf.auth_mode) : 0;
+	return cfg->capf.present ? capf_auth_type_of(cfg->capf.auth_mode) : 0;
 }
 
 int
@@ -67,7 +50,7 @@ capf_policy_lookup(struct config *cfg, const char *device,
 	memset(out, 0, sizeof(*out));
 	ephone_capf_effective(cfg, e, &oper, &auth);
 	out->oper = sess_op(oper);
-	out->auth = wire_auth(auth);
+	out->auth = capf_auth_type_of(auth);
 	out->key_size =
 	    cfg->capf.phone_key_size ? cfg->capf.phone_key_size : 1024;
 	out->keygen_retry = cfg->capf.keygen_retry;

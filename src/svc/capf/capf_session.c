@@ -436,15 +436,15 @@ on_auth(struct capf_sess *s, const struct capf_msg *m, struct buf *out)
 		    s, CAPF_REASON_NO_ACTION, "no operation pending", out);
 	}
 	switch (s->pol.auth) {
-	case CAPF_AUTH_PASSWORD:
+	case CAPF_AUTH_TYPE_PASSWORD:
 		if (m->password == NULL || s->ops->check_password == NULL ||
 		    s->ops->check_password(s->arg, s->device, m->password) != 0)
 			why = "wrong authentication string";
 		break;
-	case CAPF_AUTH_NO_PASSWORD:
+	case CAPF_AUTH_TYPE_NO_PASSWORD:
 		break;
-	case CAPF_AUTH_LSC:
-	case CAPF_AUTH_MIC:
+	case CAPF_AUTH_TYPE_LSC:
+	case CAPF_AUTH_TYPE_MIC:
 		/* The verifiers set *why on success too ("no trusted CA"
 		 * is pki_svc_verify_peer's default): only a failure
 		 * keeps a reason. */

@@ -7,10 +7,9 @@
  * through struct capf_sess_ops, so the unit test can drive it with fakes
  * and a fake clock.  The device table (store/store.h) is updated here.
  *
- * This header includes neither fmt/capf.h nor config/ephone.h: both
- * define an `enum capf_auth` with different values.  Auth modes here
- * are the wire codes of formats.md 5.5.2 (1 string, 2 null string,
- * 3 LSC, 4 MIC; 0 none).
+ * Auth modes here are the wire codes of formats.md 5.5.2 (enum
+ * capf_auth_type of fmt/capf.h: 1 string, 2 null string, 3 LSC, 4 MIC;
+ * 0 none), not the configuration's enum capf_auth.
  */
 #ifndef OPENCME_SVC_CAPF_SESSION_H
 #define OPENCME_SVC_CAPF_SESSION_H

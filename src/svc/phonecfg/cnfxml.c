@@ -6,22 +6,6 @@
 
 #include "svc/phonecfg/cnfxml.h"
 
-void
-cnfxml_capf_effective(
-    struct config *cfg, const struct ephone *e, struct capf_effective *out)
-{
-	out->oper = CERT_OPER_NONE;
-	out->auth = CAPF_AUTH_NONE;
-	if (e->cert_oper != CERT_OPER_NONE) {
-		out->oper = e->cert_oper;
-		out->auth = e->cert_oper_auth;
-	} else if (cfg->capf.present && cfg->capf.cert_oper != CERT_OPER_NONE &&
-	    cfg->capf.auth_mode != CAPF_AUTH_NONE) {
-		out->oper = cfg->capf.cert_oper;
-		out->auth = cfg->capf.auth_mode;
-	}
-}
-
 int
 cnfxml_security_mode(int dsm)
 {
@@ -32,24 +16,6 @@ cnfxml_security_mode(int dsm)
 		return 3;
 	default:
 		return 1;
-	}
-}
-
-/* formats.md §5.5.2 / §7.1 numbering. */
-static int
-capf_auth_code(int auth)
-{
-	switch (auth) {
-	case CAPF_AUTH_STRING:
-		return 1;
-	case CAPF_AUTH_NULL_STRING:
-		return 2;
-	case CAPF_AUTH_LSC:
-		return 3;
-	case CAPF_AUTH_MIC:
-		return 4;
-	default:
-		return 0;
 	}
 }
 
@@ -74,7 +40,7 @@ cnfxml_build(struct config *cfg, const struct ephone *e, struct buf *out)
 {
 	const struct telephony_conf *t = &cfg->tel;
 	const char *cme = t->ip_source_addr ? t->ip_source_addr : "";
-	struct capf_effective capf;
+	int capf_oper, capf_auth;
 	xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
 	xmlNodePtr dev, n;
 	xmlChar *mem = NULL;
@@ -102,10 +68,10 @@ cnfxml_build(struct config *cfg, const struct ephone *e, struct buf *out)
 	child(dev, "loadInformation", "");
 	child_uint(dev, "deviceSecurityMode",
 	    (unsigned)cnfxml_security_mode(ephone_effective_dsm(cfg, e)));
-	cnfxml_capf_effective(cfg, e, &capf);
-	if (capf.oper != CERT_OPER_NONE || e->capf_ip_in_cnf) {
-		int code = capf_auth_code(capf.oper != CERT_OPER_NONE
-		        ? capf.auth
+	ephone_capf_effective(cfg, e, &capf_oper, &capf_auth);
+	if (capf_oper != CERT_OPER_NONE || e->capf_ip_in_cnf) {
+		int code = capf_auth_type_of(capf_oper != CERT_OPER_NONE
+		        ? capf_auth
 		        : cfg->capf.auth_mode);
 		const char *addr =
 		    cfg->capf.source_addr ? cfg->capf.source_addr : cme;

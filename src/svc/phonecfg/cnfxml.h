@@ -7,16 +7,6 @@
 
 #include "config/config.h"
 
-/* The CAPF operation and auth mode that apply to a phone: the ephone's
- * `cert-oper` first, else capf-server's `cert-oper ... all` with its
- * `auth-mode` (chapter: the ephone setting has priority). */
-struct capf_effective {
-	int oper; /* enum cert_oper, CERT_OPER_NONE when nothing */
-	int auth; /* enum capf_auth */
-};
-void cnfxml_capf_effective(
-    struct config *cfg, const struct ephone *e, struct capf_effective *out);
-
 /* formats.md §7: 1 non-secure, 2 authenticated, 3 encrypted. */
 int cnfxml_security_mode(int dsm);
 
