@@ -415,8 +415,8 @@ http_port_run(struct cli_ctx *ctx, const struct cli_args *args)
 
 /* ---- tftp-server ---- */
 
-static const char *
-url_basename(const char *url)
+const char *
+conf_url_basename(const char *url)
 {
 	const char *p = strrchr(url, '/');
 	const char *c = strrchr(url, ':');
@@ -447,7 +447,7 @@ tftp_server_run(struct cli_ctx *ctx, const struct cli_args *args)
 		config_changed(cfg, "tftp-server");
 		return CLI_OK;
 	}
-	if (url_basename(url)[0] == '\0') {
+	if (conf_url_basename(url)[0] == '\0') {
 		cli_out(ctx, "%% %s names no file", url);
 		return CLI_ERR;
 	}

@@ -33,6 +33,10 @@ struct tftp_file {
 	TAILQ_ENTRY(tftp_file) entry;
 };
 TAILQ_HEAD(tftp_file_list, tftp_file);
+/* The file name of a flash:/slot0:/path URL, the name a tftp-server or
+ * load-cfg-file file is served under when it has no alias ("" for
+ * "flash:"). */
+const char *conf_url_basename(const char *url);
 
 /* The TFTP server's listener (extension: IOS binds every interface). */
 struct tftp_listen_conf {

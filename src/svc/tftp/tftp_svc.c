@@ -782,17 +782,6 @@ listener_open(struct tftp_svc *s)
 	return 0;
 }
 
-static const char *
-url_basename(const char *url)
-{
-	const char *p = strrchr(url, '/');
-	const char *c = strrchr(url, ':');
-
-	if (p == NULL || (c != NULL && c > p))
-		p = c;
-	return p ? p + 1 : url;
-}
-
 static void
 cfg_add(struct pubtab *t, struct pubtab *old, struct tftp_svc *s,
     const char *url, const char *name, uint64_t now)
@@ -835,10 +824,10 @@ reconcile_files(struct tftp_svc *s)
 	pubtab_init(fresh);
 	TAILQ_FOREACH (f, &cfg->tftp_files, entry)
 		cfg_add(fresh, old, s, f->url,
-		    f->alias ? f->alias : url_basename(f->url), now);
+		    f->alias ? f->alias : conf_url_basename(f->url), now);
 	TAILQ_FOREACH (l, &cfg->tel.load_cfg_files, entry)
 		cfg_add(fresh, old, s, l->url,
-		    l->alias ? l->alias : url_basename(l->url), now);
+		    l->alias ? l->alias : conf_url_basename(l->url), now);
 	if (old != NULL) {
 		pubtab_clear(old);
 		free(old);
