@@ -20,6 +20,7 @@ from cryptography.x509.oid import NameOID
 from conftest import BUILD
 from pkiutil import chain_ders, free_port, write_pem
 from test_phone_boot import free_capf_port
+from test_phone_files import tftp_get
 from test_pki import enroll
 
 PHONE = BUILD / "opencme-phone"
@@ -125,6 +126,16 @@ def check_lsc(d, tmp_path, state, mac):
     assert (state / ("SEP" + mac) / "lsc.key").stat().st_mode & 0o777 \
         == 0o600
     return cert
+
+
+def phone_files(d, tmp_path, mac):
+    """SEP<MAC>.cnf.xml and its .sgn as the TFTP server hands them out."""
+    got = []
+    for name in (f"SEP{mac}.cnf.xml", f"SEP{mac}.cnf.xml.sgn"):
+        out = tmp_path / f"fetched-{time.monotonic_ns()}-{name}"
+        assert tftp_get(d.tftp_port, name, out), name
+        got.append(out.read_bytes())
+    return got
 
 
 def installed(p, rep, mac):
@@ -329,9 +340,13 @@ def test_fetch_and_delete_through_the_phone(daemons, tmp_path):
     d = make_cme(daemons, [(1, MF, ["cert-oper upgrade auth-mode "
                                     "null-string"])])
     state = tmp_path / "ph"
+    # The pending upgrade is announced in the phone's files ...
+    assert all(b"<capfList>" in f for f in phone_files(d, tmp_path, MF))
     p, rep = run_phone(d, state, MF)
     installed(p, rep, MF)
     cert = check_lsc(d, tmp_path, state, MF)
+    # ... and withdrawn from both once it is done.
+    assert all(b"<capfList>" not in f for f in phone_files(d, tmp_path, MF))
     # Fetch: the phone returns its certificate, END_SESSION 0, the
     # phone keeps it, the server records it.
     d.cli("configure terminal", "ephone 1",

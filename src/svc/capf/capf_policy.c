@@ -119,8 +119,11 @@ capf_policy_done(struct config *cfg, const char *device, int op, int auth)
 		config_changed(cfg, "capf auth-string used");
 	}
 	if (e->cert_oper != CERT_OPER_NONE) {
+		char what[64];
+
 		e->cert_oper = CERT_OPER_NONE;
-		config_changed(cfg, "capf operation done");
+		snprintf(what, sizeof(what), "capf operation done %s", device);
+		config_changed(cfg, what);
 	}
 	log_info("CAPF %s: %s done", device, capf_op_str(op));
 }

@@ -508,7 +508,7 @@ capf_svc_changed(struct daemon *d, const char *what)
 		return;
 	/* Our own bookkeeping changes need no listener work. */
 	if (strcmp(what, "capf auth-string used") == 0 ||
-	    strcmp(what, "capf operation done") == 0)
+	    strncmp(what, "capf operation done", 19) == 0)
 		return;
 	if (strncmp(what, "crypto pki", 10) == 0)
 		reconcile(csvc, 1);

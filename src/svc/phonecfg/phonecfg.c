@@ -430,81 +430,135 @@ cache_find(const char *name)
 	return NULL;
 }
 
+/* The tftp-server-credentials that sign the phones' files. */
+struct cnf_signer {
+	EVP_PKEY *key;
+	X509 *cert;
+	STACK_OF(X509) * chain;
+	int ok;
+};
+
+static void
+cnf_signer_load(struct config *cfg, struct cnf_signer *sg)
+{
+	const char *tftp_tp = cfg->tel.tftp_credentials_tp;
+	const char *why = NULL;
+
+	memset(sg, 0, sizeof(*sg));
+	if (tftp_tp == NULL)
+		return;
+	sg->ok = pki_svc_credentials(
+	             cfg, tftp_tp, &sg->key, &sg->cert, &sg->chain, &why) == 0;
+	if (!sg->ok)
+		set_error("tftp-server-credentials: %s", why);
+}
+
+static void
+cnf_signer_free(struct cnf_signer *sg)
+{
+	EVP_PKEY_free(sg->key);
+	X509_free(sg->cert);
+	sk_X509_pop_free(sg->chain, X509_free);
+}
+
+static void
+refused_error(void)
+{
+	set_error("%s",
+	    "cnf-file perphone is required for phones in authenticated or "
+	    "encrypted mode; their files are not generated");
+}
+
+/* One phone's SEP<MAC>.cnf.xml and, with a signer, its .sgn (signed
+ * only when the content changed).  1 when the phone is secure without
+ * cnf-file perphone (its files are withdrawn), else 0. */
+static int
+cnf_generate_one(
+    struct config *cfg, const struct ephone *e, const struct cnf_signer *sg)
+{
+	struct buf xml = BUF_INIT;
+	char name[64];
+	int secure = ephone_effective_dsm(cfg, e) != DSM_NONE;
+	unsigned char digest[32];
+	unsigned dlen = 0;
+	struct signed_cache *c;
+
+	if (e->mac[0] == '\0')
+		return 0;
+	snprintf(name, sizeof(name), "SEP%s.cnf.xml", e->mac);
+	if (secure && !cfg->tel.cnf_file_perphone) {
+		/* No stale secure files either. */
+		char sname[80];
+
+		snprintf(sname, sizeof(sname), "%s.sgn", name);
+		publish_remove(name);
+		publish_remove(sname);
+		return 1;
+	}
+	if (cnfxml_build(cfg, e, &xml) != 0) {
+		buf_free(&xml);
+		return 0;
+	}
+	publish_put(name, xml.data, xml.len);
+	pc->cnf_files++;
+	if (!sg->ok) {
+		buf_free(&xml);
+		return 0;
+	}
+	/* Sign only what changed since it was last signed. */
+	EVP_Digest(xml.data, xml.len, digest, &dlen, EVP_sha256(), NULL);
+	c = cache_find(name);
+	if (c == NULL || memcmp(c->digest, digest, 32) != 0) {
+		if (sign_and_publish(
+		        name, xml.data, xml.len, sg->key, sg->cert) == 0) {
+			if (c == NULL) {
+				c = xcalloc(1, sizeof(*c));
+				snprintf(c->name, sizeof(c->name), "%s", name);
+				c->next = pc->cache;
+				pc->cache = c;
+			}
+			memcpy(c->digest, digest, 32);
+		}
+	}
+	buf_free(&xml);
+	return 0;
+}
+
 void
 phonecfg_cnf_generate(void)
 {
 	struct config *cfg = pc->d->cfg;
-	const char *tftp_tp = cfg->tel.tftp_credentials_tp;
-	EVP_PKEY *key = NULL;
-	X509 *cert = NULL;
-	STACK_OF(X509) *chain = NULL;
-	const char *why = NULL;
-	int have_creds = 0, refused = 0;
+	struct cnf_signer sg;
 	struct ephone *e;
+	int refused = 0;
 
-	if (tftp_tp != NULL)
-		have_creds = pki_svc_credentials(
-		                 cfg, tftp_tp, &key, &cert, &chain, &why) == 0;
-	if (tftp_tp != NULL && !have_creds)
-		set_error("tftp-server-credentials: %s", why);
-	TAILQ_FOREACH (e, &cfg->ephones, entry) {
-		struct buf xml = BUF_INIT;
-		char name[64];
-		int secure = ephone_effective_dsm(cfg, e) != DSM_NONE;
-		unsigned char digest[32];
-		unsigned dlen = 0;
-		struct signed_cache *c;
-
-		if (e->mac[0] == '\0')
-			continue;
-		snprintf(name, sizeof(name), "SEP%s.cnf.xml", e->mac);
-		if (secure && !cfg->tel.cnf_file_perphone) {
-			/* No stale secure files either. */
-			char sname[80];
-
-			snprintf(sname, sizeof(sname), "%s.sgn", name);
-			publish_remove(name);
-			publish_remove(sname);
-			refused++;
-			continue;
-		}
-		if (cnfxml_build(cfg, e, &xml) != 0) {
-			buf_free(&xml);
-			continue;
-		}
-		publish_put(name, xml.data, xml.len);
-		pc->cnf_files++;
-		if (!have_creds) {
-			buf_free(&xml);
-			continue;
-		}
-		/* Sign only what changed since it was last signed. */
-		EVP_Digest(
-		    xml.data, xml.len, digest, &dlen, EVP_sha256(), NULL);
-		c = cache_find(name);
-		if (c == NULL || memcmp(c->digest, digest, 32) != 0) {
-			if (sign_and_publish(
-			        name, xml.data, xml.len, key, cert) == 0) {
-				if (c == NULL) {
-					c = xcalloc(1, sizeof(*c));
-					snprintf(c->name, sizeof(c->name), "%s",
-					    name);
-					c->next = pc->cache;
-					pc->cache = c;
-				}
-				memcpy(c->digest, digest, 32);
-			}
-		}
-		buf_free(&xml);
-	}
+	cnf_signer_load(cfg, &sg);
+	TAILQ_FOREACH (e, &cfg->ephones, entry)
+		refused += cnf_generate_one(cfg, e, &sg);
 	if (refused > 0)
-		set_error("%s",
-		    "cnf-file perphone is required for phones in "
-		    "authenticated or encrypted mode; their files "
-		    "are not generated");
-	EVP_PKEY_free(key);
-	X509_free(cert);
-	sk_X509_pop_free(chain, X509_free);
+		refused_error();
+	cnf_signer_free(&sg);
+}
+
+/* Only the phone whose CAPF operation completed: nothing else in the
+ * phone files depends on it. */
+static void
+cnf_generate_device(const char *device)
+{
+	struct config *cfg = pc->d->cfg;
+	struct ephone *e = NULL;
+	struct cnf_signer sg;
+
+	if (strncmp(device, "SEP", 3) == 0)
+		e = ephone_find_mac(cfg, device + 3);
+	if (e == NULL) {
+		phonecfg_cnf_generate();
+		return;
+	}
+	cnf_signer_load(cfg, &sg);
+	if (cnf_generate_one(cfg, e, &sg))
+		refused_error();
+	cnf_signer_free(&sg);
 }
 
 /* load-cfg-file: host ALIAS, and ALIAS.sgn when `sign`. */
@@ -603,6 +657,14 @@ phonecfg_changed(struct daemon *d, const char *what)
 	}
 	if (strncmp(what, "load-cfg-file", 13) == 0) {
 		load_cfg_files(strstr(what, "create") != NULL);
+		return;
+	}
+	/* CAPF bookkeeping: a used authentication string is in no phone
+	 * file; a completed operation changes only that phone's. */
+	if (strncmp(what, "capf auth-string used", 21) == 0)
+		return;
+	if (strncmp(what, "capf operation done ", 20) == 0) {
+		cnf_generate_device(what + 20);
 		return;
 	}
 	if (strncmp(what, "ephone", 6) == 0 ||
