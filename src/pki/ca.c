@@ -812,18 +812,14 @@ csr_der(X509_REQ *req, unsigned char **der, size_t *len)
 static int
 md5_hex(const unsigned char *data, size_t len, char hex[STORE_FP_HEX_LEN + 1])
 {
-	static const char digits[] = "0123456789ABCDEF";
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
+	unsigned int mdlen = 0;
 
 	if (!EVP_Digest(data, len, md, &mdlen, EVP_md5(), NULL) ||
-	    mdlen * 2 != STORE_FP_HEX_LEN)
+	    mdlen * 2 != STORE_FP_HEX_LEN ||
+	    !OPENSSL_buf2hexstr_ex(
+	        hex, STORE_FP_HEX_LEN + 1, NULL, md, mdlen, '\0'))
 		return PKI_E_CRYPTO;
-	for (i = 0; i < mdlen; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 0x0f];
-	}
-	hex[STORE_FP_HEX_LEN] = '\0';
 	return 0;
 }
 
