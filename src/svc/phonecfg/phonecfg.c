@@ -638,6 +638,19 @@ phonecfg_start(struct daemon *d)
 	return 0;
 }
 
+/* The published CTL again under every name (CTLFile.tlv and one
+ * CTLSEP<MAC>.tlv per phone); nothing when none is published. */
+static void
+republish_ctl(void)
+{
+	struct pub_blob *b;
+
+	if (pc->published == NULL || (b = publish_get(CTL_NAME)) == NULL)
+		return;
+	publish_ctl(pub_blob_data(b), pub_blob_len(b));
+	pub_blob_unref(b);
+}
+
 void
 phonecfg_changed(struct daemon *d, const char *what)
 {
@@ -674,17 +687,10 @@ phonecfg_changed(struct daemon *d, const char *what)
 	    strncmp(what, "crypto pki", 10) == 0 ||
 	    strncmp(what, "ip source-address", 17) == 0) {
 		phonecfg_cnf_generate();
+		/* The per-phone copies of the CTL follow the ephone list. */
 		if (strcmp(what, "reload") == 0 ||
 		    strncmp(what, "ephone", 6) == 0)
-			if (pc->published != NULL) {
-				struct pub_blob *b = publish_get(CTL_NAME);
-
-				if (b != NULL) {
-					publish_ctl(
-					    pub_blob_data(b), pub_blob_len(b));
-					pub_blob_unref(b);
-				}
-			}
+			republish_ctl();
 	}
 }
 
