@@ -1266,7 +1266,11 @@ show_ephone(struct cli_ctx *ctx, const struct cli_args *args)
 		if (!first)
 			buf_putc(ctx->out, '\n');
 		first = 0;
-		if (live_ops.describe != NULL)
+		/* Live phones as the SCCP service sees them, the others
+		 * from the configuration. */
+		if (live_ops.describe != NULL &&
+		    (live_ops.state == NULL ||
+		        live_ops.state(live_ops.arg, e, "registered")))
 			live_ops.describe(live_ops.arg, e, ctx->out);
 		else
 			describe_config(ctx->cfg, e, ctx->out);

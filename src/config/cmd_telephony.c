@@ -26,6 +26,7 @@ telephony_conf_init(struct config *cfg)
 	t->server_security_mode = SSM_UNSET;
 	t->ip_source_port = 2000;
 	t->secure_port = 2443;
+	t->keepalive_s = 30;
 	t->encrypt_password = 1;
 	t->auto_reg_ephone = 1;
 	t->max_conferences = 8;
@@ -681,6 +682,10 @@ static const struct cli_cmd telephony_cmds[] = {
         HELP("Password storage",
             "Store passwords as type 6 when a master key is set"),
         TEL, encrypt_password),
+    CLI_UINT("keepalive", "(10-65535)",
+        HELP("Keepalive interval for SCCP phones",
+            "Seconds between a phone's keepalives (default 30)"),
+        TEL, keepalive_s, 30),
     CLI_UINT("max-ephones", "(0-10000)",
         HELP("Maximum number of phones", "Number of phones"), TEL, max_ephones,
         0),
@@ -806,7 +811,6 @@ static const char *const telephony_ignored[] = {
     "call-forward",
     "web customize",
     "system message",
-    "keepalive",
     "timeouts",
     "url",
     "date-format",

@@ -121,8 +121,9 @@ int ephone_effective_dsm(struct config *cfg, const struct ephone *e);
  * Live phone state for `show ephone`, supplied by the SCCP service when
  * it runs.  describe appends the phone's block (IOS layout, lines ending
  * in '\n'); state (optional) says whether the phone is in the state
- * named by what ("registered", "offhook") for the filtered forms.
- * Without live ops, phones are shown from the configuration only, as
+ * named by what ("registered", "offhook") for the filtered forms.  With
+ * state, describe is called only for registered phones; the others, and
+ * every phone without live ops, are shown from the configuration, as
  * unregistered.
  */
 struct ephone_live_ops {

@@ -66,6 +66,7 @@ struct telephony_conf {
 	unsigned ip_source_port; /* 2000 */
 	char *ip_source_secondary;
 	unsigned secure_port; /* 2443 (extension) */
+	unsigned keepalive_s; /* keepalive: SCCP keepalive interval, 30 */
 	int service_https;
 	int encrypt_password; /* default on */
 	unsigned max_ephones;

@@ -12,6 +12,7 @@
 #include "svc/phonecfg/phonecfg.h"
 #include "svc/pki/pki_svc.h"
 #include "svc/capf/capf_svc.h"
+#include "svc/sccp/sccp_svc.h"
 #include "svc/tftp/tftp_svc.h"
 #include "lib/log.h"
 
@@ -291,6 +292,7 @@ hook_changed(void *arg, const char *what)
 	tftp_svc_changed(d, what);
 	phonecfg_changed(d, what);
 	capf_svc_changed(d, what);
+	sccp_svc_changed(d, what);
 	/* New certificates or HTTP settings: the listeners follow. */
 	if ((strncmp(what, "ip http", 7) == 0 ||
 	        strncmp(what, "crypto pki", 10) == 0) &&
@@ -353,6 +355,7 @@ daemon_reload(struct daemon *d)
 		httpd_reconcile(d->httpd);
 	pki_svc_changed(d, "reload");
 	phonecfg_changed(d, "reload");
+	sccp_svc_changed(d, "reload");
 	d->reloads++;
 	log_info("configuration reloaded from %s", d->startup_path);
 	return 0;

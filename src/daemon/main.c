@@ -21,6 +21,7 @@
 #include "svc/capf/capf_svc.h"
 #include "svc/phonecfg/phonecfg.h"
 #include "svc/pki/pki_svc.h"
+#include "svc/sccp/sccp_svc.h"
 #include "svc/tftp/tftp_svc.h"
 #include "lib/log.h"
 
@@ -159,6 +160,7 @@ run_daemon(const char *config_path, const char *statedir)
 	tftp_svc_start(&d);
 	phonecfg_start(&d);
 	capf_svc_start(&d);
+	sccp_svc_start(&d);
 	httpd_reconcile(d.httpd);
 	/* The control socket last: its presence tells that we are ready. */
 	snprintf(sock, sizeof(sock), "%s/opencme.sock", statedir);
@@ -170,6 +172,7 @@ run_daemon(const char *config_path, const char *statedir)
 	    "opencmed ready (state %s, config %s)", statedir, d.startup_path);
 	event_base_dispatch(d.base);
 
+	sccp_svc_stop(&d);
 	capf_svc_stop(&d);
 	phonecfg_stop(&d);
 	tftp_svc_stop(&d);
@@ -227,6 +230,7 @@ main(int argc, char **argv)
 	pki_svc_register_cli();
 	tftp_svc_register_cli();
 	capf_svc_register_cli();
+	sccp_svc_register_cli();
 	if (config_cli_init(&err) != 0)
 		fatalx("command tables are inconsistent:\n%s", buf_str(&err));
 	buf_free(&err);

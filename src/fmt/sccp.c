@@ -852,3 +852,322 @@ sccp_empty_build(struct buf *out, uint32_t id, uint32_t hdr_version)
 	m.hdr_version = hdr_version;
 	return sccp_msg_build(out, &m);
 }
+
+/* ------------------------------------------------------------------ */
+/* Registration-time answers (spec 5.3-5.9): fixed layouts built into a
+ * zeroed array, then framed by sccp_msg_build as a raw body. */
+
+static int
+raw_build(struct buf *out, uint32_t id, uint32_t hdr_version, const uint8_t *b,
+    size_t n)
+{
+	struct sccp_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.id = id;
+	m.hdr_version = hdr_version;
+	m.body = n > 0 ? b : NULL;
+	m.body_len = n;
+	return sccp_msg_build(out, &m);
+}
+
+uint32_t
+sccp_body_u32(const struct sccp_msg *m, size_t off)
+{
+	if (m == NULL || m->body == NULL || off > m->body_len ||
+	    m->body_len - off < 4)
+		return 0;
+	return get32(m->body, off);
+}
+
+int
+sccp_button_template_build(struct buf *out, uint32_t hdr_version,
+    const struct sccp_button *buttons, size_t n)
+{
+	uint8_t b[12 + 2 * SCCP_MAX_BUTTONS];
+
+	if (out == NULL || n > SCCP_MAX_BUTTONS || (n > 0 && buttons == NULL))
+		return SCCP_E_ARG;
+	memset(b, 0, sizeof(b));
+	put32(b, 0, 0);
+	put32(b, 4, (uint32_t)n);
+	put32(b, 8, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		b[12 + 2 * i] = buttons[i].instance;
+		b[13 + 2 * i] = buttons[i].definition;
+	}
+	return raw_build(out, SCCP_BUTTON_TEMPLATE, hdr_version, b, sizeof(b));
+}
+
+/* The soft keys every phone gets (spec 4.5 SoftKeyEvent values); the
+ * 1-based position in this table is the templateIndex of a set. */
+static const struct {
+	const char *label;
+	uint32_t event;
+} softkeys[] = {
+    {"Redial", 1},
+    {"NewCall", 2},
+    {"Hold", 3},
+    {"Trnsfer", 4},
+    {"CFwdAll", 5},
+    {"CFwdBusy", 6},
+    {"CFwdNoAnswer", 7},
+    {"<<", 8},
+    {"EndCall", 9},
+    {"Resume", 10},
+    {"Answer", 11},
+    {"Info", 12},
+    {"Confrn", 13},
+    {"Park", 14},
+    {"Join", 15},
+    {"MeetMe", 16},
+    {"PickUp", 17},
+    {"GPickUp", 18},
+};
+#define N_SOFTKEYS (sizeof(softkeys) / sizeof(softkeys[0]))
+
+int
+sccp_soft_key_template_build(struct buf *out, uint32_t hdr_version)
+{
+	uint8_t b[12 + 20 * 32];
+	int bad = 0;
+
+	if (out == NULL)
+		return SCCP_E_ARG;
+	memset(b, 0, sizeof(b));
+	put32(b, 4, (uint32_t)N_SOFTKEYS);
+	put32(b, 8, (uint32_t)N_SOFTKEYS);
+	for (size_t i = 0; i < N_SOFTKEYS; i++) {
+		bad |= put_str(b, 12 + 32 * i, 16, softkeys[i].label);
+		put32(b, 12 + 32 * i + 16, softkeys[i].event);
+	}
+	if (bad)
+		return SCCP_E_ARG;
+	return raw_build(
+	    out, SCCP_SOFT_KEY_TEMPLATE_RES, hdr_version, b, sizeof(b));
+}
+
+int
+sccp_soft_key_set_build(struct buf *out, uint32_t hdr_version)
+{
+	/* Per SoftKeySet index (spec 4.5), 1-based template positions:
+	 * chan-sccp's defaults trimmed to the keys in softkeys[]. */
+	static const uint8_t sets[][8] = {
+	    {1, 2, 5, 6, 7, 17, 18, 0}, /* 0 OnHook */
+	    {3, 9, 4, 13, 14, 0}, /* 1 Connected */
+	    {10, 2, 9, 0}, /* 2 OnHold */
+	    {11, 9, 0}, /* 3 RingIn */
+	    {1, 9, 5, 17, 18, 0}, /* 4 OffHook */
+	    {3, 9, 4, 13, 14, 0}, /* 5 ConnectedTransferable */
+	    {8, 9, 0}, /* 6 DigitsFollowing */
+	    {3, 9, 4, 13, 14, 0}, /* 7 ConnectedConference */
+	    {9, 0}, /* 8 RingOut */
+	    {1, 9, 5, 0}, /* 9 OffHookWithFeatures */
+	    {2, 0}, /* 10 InUseHint */
+	};
+	uint8_t b[12 + 16 * 48];
+	size_t nsets = sizeof(sets) / sizeof(sets[0]);
+
+	if (out == NULL)
+		return SCCP_E_ARG;
+	memset(b, 0, sizeof(b));
+	put32(b, 4, (uint32_t)nsets);
+	put32(b, 8, (uint32_t)nsets);
+	for (size_t s = 0; s < nsets; s++) {
+		size_t base = 12 + 48 * s;
+
+		for (size_t k = 0; k < 8 && sets[s][k] != 0; k++) {
+			b[base + k] = sets[s][k];
+			put16(
+			    b, base + 16 + 2 * k, (uint16_t)(300 + sets[s][k]));
+		}
+	}
+	return raw_build(out, SCCP_SOFT_KEY_SET_RES, hdr_version, b, sizeof(b));
+}
+
+int
+sccp_select_soft_keys_build(struct buf *out, uint32_t hdr_version,
+    uint32_t line_instance, uint32_t call_reference, uint32_t set,
+    uint32_t valid_mask)
+{
+	uint8_t b[16];
+
+	if (out == NULL)
+		return SCCP_E_ARG;
+	put32(b, 0, line_instance);
+	put32(b, 4, call_reference);
+	put32(b, 8, set);
+	put32(b, 12, valid_mask);
+	return raw_build(out, SCCP_SELECT_SOFT_KEYS, hdr_version, b, sizeof(b));
+}
+
+int
+sccp_line_stat_build(struct buf *out, uint32_t hdr_version, uint32_t line,
+    const char *number, const char *display_name, const char *label)
+{
+	uint8_t b[112];
+	int bad = 0;
+
+	if (out == NULL)
+		return SCCP_E_ARG;
+	memset(b, 0, sizeof(b));
+	put32(b, 0, line);
+	bad |= put_str(b, 4, 24, number ? number : "");
+	bad |= put_str(b, 28, 40, display_name ? display_name : "");
+	bad |= put_str(b, 68, 40, label ? label : "");
+	put32(b, 108, 15); /* displayOptions: show everything (chan-sccp) */
+	if (bad)
+		return SCCP_E_ARG;
+	return raw_build(out, SCCP_LINE_STAT, hdr_version, b, sizeof(b));
+}
+
+int
+sccp_forward_stat_build(
+    struct buf *out, uint32_t hdr_version, uint32_t proto, uint32_t line)
+{
+	/* No forwarding: every field zero.  The dirnum fields grow from 24
+	 * to 25 bytes at protocol 18 (spec 2), with no padding. */
+	uint8_t b[8 + 3 * (4 + 25)];
+	size_t dn = proto >= 18 ? 25 : 24;
+
+	if (out == NULL)
+		return SCCP_E_ARG;
+	memset(b, 0, sizeof(b));
+	put32(b, 4, line);
+	return raw_build(
+	    out, SCCP_FORWARD_STAT, hdr_version, b, 8 + 3 * (4 + dn));
+}
+
+int
+sccp_speed_dial_stat_build(struct buf *out, uint32_t hdr_version,
+    uint32_t index, const char *number, const char *name)
+{
+	uint8_t b[68];
+	int bad = 0;
+
+	if (out == NULL)
+		return SCCP_E_ARG;
+	memset(b, 0, sizeof(b));
+	put32(b, 0, index);
+	bad |= put_str(b, 4, 24, number ? number : "");
+	bad |= put_str(b, 28, 40, name ? name : "");
+	if (bad)
+		return SCCP_E_ARG;
+	return raw_build(out, SCCP_SPEED_DIAL_STAT, hdr_version, b, sizeof(b));
+}
+
+int
+sccp_config_stat_build(struct buf *out, uint32_t hdr_version,
+    const char *device_name, uint32_t instance, const char *user_name,
+    const char *server_name, uint32_t lines, uint32_t speed_dials)
+{
+	uint8_t b[112];
+	int bad = 0;
+
+	if (out == NULL || device_name == NULL)
+		return SCCP_E_ARG;
+	memset(b, 0, sizeof(b));
+	bad |= put_str(b, 0, SCCP_DEVICE_NAME_LEN, device_name);
+	put32(b, 20, instance);
+	bad |= put_str(b, 24, 40, user_name ? user_name : "");
+	bad |= put_str(b, 64, 40, server_name ? server_name : "");
+	put32(b, 104, lines);
+	put32(b, 108, speed_dials);
+	if (bad)
+		return SCCP_E_ARG;
+	return raw_build(out, SCCP_CONFIG_STAT, hdr_version, b, sizeof(b));
+}
+
+int
+sccp_define_time_date_build(
+    struct buf *out, uint32_t hdr_version, const struct sccp_time *t)
+{
+	uint8_t b[36];
+
+	if (out == NULL || t == NULL)
+		return SCCP_E_ARG;
+	put32(b, 0, t->year);
+	put32(b, 4, t->month);
+	put32(b, 8, t->day_of_week);
+	put32(b, 12, t->day);
+	put32(b, 16, t->hour);
+	put32(b, 20, t->minute);
+	put32(b, 24, t->second);
+	put32(b, 28, t->milliseconds);
+	put32(b, 32, t->system_time);
+	return raw_build(out, SCCP_DEFINE_TIME_DATE, hdr_version, b, sizeof(b));
+}
+
+int
+sccp_server_res_build(struct buf *out, uint32_t hdr_version, uint32_t proto,
+    const char *name, uint32_t port, const uint8_t ipv4[4])
+{
+	/* Five {name[48]}, five ports, five addresses (4 or 20 bytes
+	 * each from protocol 17, spec 5.8); only the first is ours. */
+	uint8_t b[5 * 48 + 5 * 4 + 5 * 20];
+	int is_long = proto >= 17;
+	struct sccp_ipaddr ip;
+	int bad = 0;
+
+	if (out == NULL || name == NULL || ipv4 == NULL)
+		return SCCP_E_ARG;
+	memset(b, 0, sizeof(b));
+	memset(&ip, 0, sizeof(ip));
+	memcpy(ip.addr, ipv4, 4);
+	bad |= put_str(b, 0, 48, name);
+	put32(b, 240, port);
+	put_ip(b, 260, &ip, is_long);
+	if (bad)
+		return SCCP_E_ARG;
+	return raw_build(
+	    out, SCCP_SERVER_RES, hdr_version, b, is_long ? 360 : 280);
+}
+
+int
+sccp_version_build(struct buf *out, uint32_t hdr_version, const char *version)
+{
+	uint8_t b[16];
+
+	if (out == NULL || version == NULL)
+		return SCCP_E_ARG;
+	memset(b, 0, sizeof(b));
+	if (put_str(b, 0, sizeof(b), version) != 0)
+		return SCCP_E_ARG;
+	return raw_build(out, SCCP_VERSION, hdr_version, b, sizeof(b));
+}
+
+int
+sccp_capabilities_res_build(struct buf *out, uint32_t hdr_version,
+    const uint32_t *codecs, size_t n, uint32_t ms)
+{
+	uint8_t b[4 + 18 * 16];
+
+	if (out == NULL || n > 18 || (n > 0 && codecs == NULL))
+		return SCCP_E_ARG;
+	memset(b, 0, sizeof(b));
+	put32(b, 0, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		put32(b, 4 + 16 * i, codecs[i]);
+		put32(b, 8 + 16 * i, ms);
+	}
+	return raw_build(out, SCCP_CAPABILITIES_RES, hdr_version, b, sizeof(b));
+}
+
+uint8_t
+sccp_negotiate_version(uint8_t phone_max, uint32_t device_type)
+{
+	/* ATA 186/188 report unreliable values (spec 2): force 3. */
+	if (device_type == 12 || device_type == 13)
+		return 3;
+	/* Spec 2's recommendation: 17 for the 794x/796x/797x family (even
+	 * when they offer 20-22: no latentCaps ambiguity), 11 for the
+	 * 7940/7960; older phones keep what they offer (3-10, whose
+	 * registration messages do not differ). */
+	if (phone_max >= 17)
+		return 17;
+	if (phone_max >= 11)
+		return 11;
+	if (phone_max < 3)
+		return 3;
+	return phone_max;
+}

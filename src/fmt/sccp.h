@@ -384,4 +384,67 @@ int sccp_unregister_ack_build(struct buf *out, uint32_t status);
 /* Body-less message (CapabilitiesReq, ClearNotify, ...). */
 int sccp_empty_build(struct buf *out, uint32_t id, uint32_t hdr_version);
 
+/*
+ * Registration-time messages (spec 5.3-5.9, section 7's sequence).
+ * hdr_version: what sccp_hdr_version_for() gives for the id.
+ */
+
+/* A u32 of a parsed message's body at off; 0 when the body is shorter
+ * (spec 1.3: missing trailing fields are 0). */
+uint32_t sccp_body_u32(const struct sccp_msg *m, size_t off);
+
+/*
+ * Protocol version to use with a phone whose Register offered phone_max
+ * (spec 2): 17 for 17 and above, 11 for 11..16, the phone's own value
+ * for 3..10, 3 below that and for ATA 186/188 (device types 12, 13).
+ */
+uint8_t sccp_negotiate_version(uint8_t phone_max, uint32_t device_type);
+
+#define SCCP_MAX_BUTTONS 42u
+/* ButtonTemplate slot (spec 5.4): instance, definition (0x09 = line). */
+struct sccp_button {
+	uint8_t instance;
+	uint8_t definition;
+};
+#define SCCP_BUTTON_LINE 0x09u
+#define SCCP_BUTTON_SPEED_DIAL 0x02u
+
+int sccp_button_template_build(struct buf *out, uint32_t hdr_version,
+    const struct sccp_button *buttons, size_t n);
+/* The standard soft keys and their sets (spec 5.5). */
+int sccp_soft_key_template_build(struct buf *out, uint32_t hdr_version);
+int sccp_soft_key_set_build(struct buf *out, uint32_t hdr_version);
+int sccp_select_soft_keys_build(struct buf *out, uint32_t hdr_version,
+    uint32_t line_instance, uint32_t call_reference, uint32_t set,
+    uint32_t valid_mask);
+/* LineStat (spec 5.6): SCCP_E_ARG when a string does not fit its field
+ * (24 / 40 / 40 bytes with the NUL). */
+int sccp_line_stat_build(struct buf *out, uint32_t hdr_version, uint32_t line,
+    const char *number, const char *display_name, const char *label);
+/* ForwardStat with no forwarding; proto selects the 24/25-byte layout. */
+int sccp_forward_stat_build(
+    struct buf *out, uint32_t hdr_version, uint32_t proto, uint32_t line);
+int sccp_speed_dial_stat_build(struct buf *out, uint32_t hdr_version,
+    uint32_t index, const char *number, const char *name);
+int sccp_config_stat_build(struct buf *out, uint32_t hdr_version,
+    const char *device_name, uint32_t instance, const char *user_name,
+    const char *server_name, uint32_t lines, uint32_t speed_dials);
+
+/* DefineTimeDate fields (spec 5.7). */
+struct sccp_time {
+	uint32_t year, month, day_of_week, day, hour, minute, second;
+	uint32_t milliseconds;
+	uint32_t system_time; /* Unix seconds */
+};
+int sccp_define_time_date_build(
+    struct buf *out, uint32_t hdr_version, const struct sccp_time *t);
+/* ServerRes with one server (name, port, IPv4 in network order). */
+int sccp_server_res_build(struct buf *out, uint32_t hdr_version, uint32_t proto,
+    const char *name, uint32_t port, const uint8_t ipv4[4]);
+int sccp_version_build(
+    struct buf *out, uint32_t hdr_version, const char *version);
+/* CapabilitiesRes (phone side, spec 5.3): n codec ids, ms per packet. */
+int sccp_capabilities_res_build(struct buf *out, uint32_t hdr_version,
+    const uint32_t *codecs, size_t n, uint32_t ms);
+
 #endif

@@ -1,0 +1,207 @@
+/*
+ * SCCP show commands: `show sccp connections`, and the live part of
+ * `show ephone [registered]` (config/ephone.h's ephone_live_ops), in the
+ * chapter's layout as far as registration goes:
+ *
+ *   ephone-1[0] Mac:549A.EBB5.8000 TCP socket:[1] activeLine:0
+ *   whisperLine:0 REGISTERED in SCCP ver 21/17 max_streams=1
+ *   + Authentication + Encryption with TLS connection
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "svc/sccp/sccp_int.h"
+#include "svc/sccp/sccp_svc.h"
+
+static const char *
+security_words(const struct sccp_conn_view *v)
+{
+	if (v->transport != SCCP_TRANSPORT_TLS || v->sess == NULL)
+		return "";
+	if (v->sess->info.dsm == DSM_ENCRYPTED)
+		return " + Authentication + Encryption with TLS connection";
+	return " + Authentication with TLS connection";
+}
+
+static const char *
+security_mode(const struct sccp_conn_view *v)
+{
+	if (v->transport != SCCP_TRANSPORT_TLS || v->sess == NULL)
+		return "none";
+	return v->sess->info.dsm == DSM_ENCRYPTED ? "encrypted"
+	                                          : "authenticated";
+}
+
+static void
+describe(void *arg, const struct ephone *e, struct buf *out)
+{
+	struct config *cfg = sccp_svc_cfg();
+	struct sccp_conn_view v;
+	const struct sccp_sess *s;
+	const char *model;
+
+	(void)arg;
+	if (cfg == NULL || !sccp_svc_find(e->mac, &v) || v.sess == NULL)
+		return;
+	s = v.sess;
+	model = e->type ? e->type : sccp_policy_model(s->reg.device_type);
+	buf_printf(out,
+	    "ephone-%u[%u] Mac:%.4s.%.4s.%.4s TCP socket:[%d] activeLine:0 "
+	    "whisperLine:0 REGISTERED in SCCP ver %u/%u max_streams=%u%s\n",
+	    e->tag, e->tag - 1, e->mac, e->mac + 4, e->mac + 8, v.fd,
+	    (unsigned)s->reg.protocol_version, (unsigned)s->proto,
+	    s->reg.max_streams, security_words(&v));
+	buf_printf(out,
+	    "mediaActive:0 whisper_mediaActive:0 startMedia:0 offhook:0 "
+	    "ringing:0 reset:%d reset_sent:0 paging 0 debug:0 caps:%u\n",
+	    e->reset_pending, s->caps);
+	buf_printf(out,
+	    "IP:%s * %u %s keepalive %u max_line %u available_line %u\n",
+	    v.peer_ip, v.peer_port, model, s->keepalives,
+	    s->reg.max_lines ? s->reg.max_lines : s->info.nlines,
+	    s->info.nlines);
+	for (unsigned i = 0; i < e->nbuttons; i++) {
+		const struct ephone_button *b = &e->buttons[i];
+		char *copy, *save = NULL, *tag;
+
+		buf_printf(out, "button %u: cw:1 ccw:(0 0)\n", b->index);
+		if (b->kind == 'x') {
+			buf_printf(out, " overflow of button %s\n", b->dns);
+			continue;
+		}
+		copy = xstrdup(b->dns);
+		for (tag = strtok_r(copy, ",", &save); tag != NULL;
+		     tag = strtok_r(NULL, ",", &save)) {
+			const struct ephone_dn *d = ephone_dn_find(
+			    cfg, (unsigned)strtoul(tag, NULL, 10));
+
+			if (d == NULL)
+				buf_printf(
+				    out, " dn %s (not configured)\n", tag);
+			else
+				buf_printf(out, " dn %u number %s CH1 IDLE%s\n",
+				    d->tag, d->number ? d->number : "",
+				    d->dual_line ? " CH2 IDLE" : "");
+		}
+		free(copy);
+	}
+	buf_printf(out, "Preferred Codec: %s\n",
+	    ephone_codec_words[e->codec != CODEC_UNSET ? e->codec
+	                                               : CODEC_G711ULAW]);
+}
+
+static int
+state(void *arg, const struct ephone *e, const char *what)
+{
+	(void)arg;
+	if (strcmp(what, "registered") == 0)
+		return sccp_svc_find(e->mac, NULL);
+	return 0; /* offhook: no calls in this slice */
+}
+
+struct conn_show {
+	struct cli_ctx *ctx;
+	int rows;
+};
+
+static void
+conn_row(const struct sccp_conn_view *v, void *arg)
+{
+	struct conn_show *sh = arg;
+	const struct sccp_sess *s = v->sess;
+	char addr[48], ver[16] = "-", transport[32];
+	const char *device = "-", *st = "handshake";
+
+	if (sh->rows++ == 0)
+		cli_out(sh->ctx, "%-16s %-21s %-9s %-7s %-14s %s", "Device",
+		    "Address", "Transport", "Version", "Security", "State");
+	snprintf(addr, sizeof(addr), "%s:%u", v->peer_ip, v->peer_port);
+	snprintf(transport, sizeof(transport), "%s",
+	    v->transport == SCCP_TRANSPORT_TLS ? "TLS" : "TCP");
+	if (s != NULL) {
+		st = s->state == SCCP_SESS_REGISTERED ? "registered"
+		    : s->state == SCCP_SESS_DONE      ? "closing"
+		                                      : "connected";
+		if (s->state == SCCP_SESS_REGISTERED) {
+			device = s->reg.device_name;
+			snprintf(ver, sizeof(ver), "%u/%u",
+			    (unsigned)s->reg.protocol_version,
+			    (unsigned)s->proto);
+		}
+	}
+	cli_out(sh->ctx, "%-16s %-21s %-9s %-7s %-14s %s", device, addr,
+	    transport, ver,
+	    s != NULL && s->state == SCCP_SESS_REGISTERED ? security_mode(v)
+	                                                  : "-",
+	    st);
+	if (v->transport == SCCP_TRANSPORT_TLS && v->tls_version[0])
+		cli_out(
+		    sh->ctx, "%-16s %s %s", "", v->tls_version, v->tls_cipher);
+}
+
+static int
+show_connections(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	const struct sccp_sess_stats *st = sccp_sess_stats();
+	const struct sccp_svc_counters *k = sccp_svc_counters();
+	struct conn_show sh = {ctx, 0};
+	const char *tp = NULL;
+	char addr[64];
+	unsigned port = 0;
+
+	(void)args;
+	if (sccp_svc_listening(
+	        SCCP_TRANSPORT_TCP, addr, sizeof(addr), &port, NULL))
+		cli_out(ctx, "SCCP TCP: listening on %s port %u", addr, port);
+	else
+		cli_out(ctx, "SCCP TCP: not listening");
+	if (sccp_svc_listening(
+	        SCCP_TRANSPORT_TLS, addr, sizeof(addr), &port, &tp))
+		cli_out(ctx,
+		    "SCCP TLS: listening on %s port %u (trustpoint %s)", addr,
+		    port, tp);
+	else
+		cli_out(ctx, "SCCP TLS: not listening");
+	cli_out(ctx,
+	    "  Connections: %llu accepted, %llu TLS handshakes failed, "
+	    "%llu timed out",
+	    k->accepted, k->tls_failed, k->timeouts);
+	cli_out(ctx,
+	    "  Registrations: %llu accepted, %llu rejected, %llu "
+	    "unregistered; %llu malformed, %llu ignored messages",
+	    (unsigned long long)st->registered,
+	    (unsigned long long)st->rejected,
+	    (unsigned long long)st->unregistered,
+	    (unsigned long long)st->malformed, (unsigned long long)st->ignored);
+	sccp_svc_foreach(conn_row, &sh);
+	if (sh.rows == 0)
+		cli_out(ctx, "No SCCP connections");
+	return CLI_OK;
+}
+
+static const struct cli_cmd sccp_exec_cmds[] = {
+    {.syntax = "show sccp connections",
+        .help = HELP("Show running system information", "SCCP (Skinny)",
+            "Phone connections: device, address, transport, version, "
+            "security"),
+        .handler = show_connections,
+        .flags = CLI_ACTION},
+};
+
+static struct cli_table sccp_exec = CLI_TABLE(sccp_exec_cmds);
+
+void
+sccp_svc_register_cli(void)
+{
+	config_register_table(0, &sccp_exec);
+}
+
+void
+sccp_cli_live(int on)
+{
+	struct ephone_live_ops ops = {describe, NULL, state};
+
+	ephone_set_live_ops(on ? &ops : NULL);
+}

@@ -1,0 +1,48 @@
+/* Internal to the SCCP service (src/svc/sccp). */
+#ifndef OPENCME_SVC_SCCP_INT_H
+#define OPENCME_SVC_SCCP_INT_H
+
+#include <netinet/in.h>
+
+#include "svc/sccp/sccp_session.h"
+
+struct config;
+struct ephone;
+
+/* One connection as the show commands see it. */
+struct sccp_conn_view {
+	const struct sccp_sess *sess; /* NULL during the TLS handshake */
+	int fd;
+	char peer_ip[INET_ADDRSTRLEN];
+	unsigned peer_port;
+	int transport;
+	const char *tls_version; /* "" for TCP */
+	const char *tls_cipher;
+};
+
+/* Calls fn for every connection (sccp_svc.c). */
+void sccp_svc_foreach(
+    void (*fn)(const struct sccp_conn_view *v, void *arg), void *arg);
+/* The registered session of a MAC (12 hex digits), or NULL. */
+int sccp_svc_find(const char *mac12, struct sccp_conn_view *out);
+/* Listener facts for `show sccp connections`: 1 when listening. */
+int sccp_svc_listening(int transport, char *addr, unsigned long cap,
+    unsigned *port, const char **trustpoint);
+struct sccp_svc_counters {
+	unsigned long long accepted, tls_failed, timeouts;
+};
+const struct sccp_svc_counters *sccp_svc_counters(void);
+
+/* The running configuration (NULL when the service is stopped). */
+struct config *sccp_svc_cfg(void);
+/* sccp_cli.c: install (on) or remove the live `show ephone` hooks. */
+void sccp_cli_live(int on);
+
+/* sccp_policy.c: the configuration's answer to a Register. */
+int sccp_policy_check(struct config *cfg, const struct sccp_register *r,
+    int transport, const char *tls_cn, unsigned registered_others,
+    struct sccp_dev_info *info, const char **reject, const char **why);
+/* Phone model name for show ephone (device type, spec 11). */
+const char *sccp_policy_model(uint32_t device_type);
+
+#endif
