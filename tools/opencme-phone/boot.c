@@ -293,9 +293,19 @@ phone_parse_cnf(const uint8_t *xml, size_t len, struct phone_config *cfg,
 			text_copy(host, cfg->capf_host, sizeof(cfg->capf_host));
 		cfg->has_capf = cfg->capf_host[0] != '\0';
 	}
+	cfg->ccm_port = 2000;
 	if ((n = child(root, "devicePool")) &&
-	    (n = descendant(n, "processNodeName")))
-		text_copy(n, cfg->ccm_host, sizeof(cfg->ccm_host));
+	    (n = descendant(n, "callManager"))) {
+		xmlNode *host = child(n, "processNodeName");
+		xmlNode *ports = child(n, "ports");
+		xmlNode *port =
+		    ports ? child(ports, "ethernetPhonePort") : NULL;
+
+		if (host)
+			text_copy(host, cfg->ccm_host, sizeof(cfg->ccm_host));
+		if (port && text_int(port, &v) == 0 && v > 0 && v < 65536)
+			cfg->ccm_port = (unsigned)v;
+	}
 	cfg->loaded = 1;
 	xmlFreeDoc(doc);
 	return 0;

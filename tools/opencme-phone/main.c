@@ -39,7 +39,8 @@ usage(FILE *out)
 	    "[--no-capf]\n"
 	    "       [--report json] [--timeout S] [--keygen-delay S] "
 	    "[--no-keygen-answer]\n"
-	    "       [--key-pool DIR]\n");
+	    "       [--key-pool DIR] [--no-register] [--hold-seconds S]\n"
+	    "       [--sccp-tls-port P] [--force-tcp] [--tls-keylog FILE]\n");
 }
 
 static void
@@ -244,17 +245,25 @@ phone_run(void *arg)
 			break;
 		case PHONE_CONFIG:
 			if (!p->cfg.has_capf || o->no_capf) {
-				p->state = PHONE_BOOTED;
+				p->state = PHONE_CAPF;
 				break;
 			}
 			if (phone_capf_run(p) < 0)
 				phone_fail(p, "CAPF %s failed: %s",
 				    p->capf.operation, p->capf.detail);
-			else
-				p->state = PHONE_BOOTED;
 			break;
 		case PHONE_CAPF:
-			p->state = PHONE_BOOTED;
+			if (o->capf_only || o->no_register) {
+				p->state = PHONE_BOOTED;
+				break;
+			}
+			if (phone_sccp_run(p) < 0)
+				phone_fail(p,
+				    "SCCP registration over %s failed: %s",
+				    p->sccp.transport ? p->sccp.transport : "-",
+				    p->sccp.detail);
+			else
+				p->state = PHONE_BOOTED;
 			break;
 		default:
 			p->state = PHONE_FAILED;
@@ -264,14 +273,16 @@ phone_run(void *arg)
 done:
 	if (p->state == PHONE_FAILED)
 		phone_log(p, "boot failed: %s", p->err);
+	else if (p->sccp.ran)
+		phone_log(p,
+		    "booted; registered over %s, %u keepalive ack(s), "
+		    "unregistered",
+		    p->sccp.transport, p->sccp.keepalive_acks);
 	else if (p->capf.ran)
 		phone_log(p, "booted; CAPF %s: %s", p->capf.operation,
 		    p->capf.detail);
 	else
-		phone_log(p, "booted%s",
-		    o->capf_only
-		        ? ""
-		        : " (SCCP registration is not implemented yet)");
+		phone_log(p, "booted");
 	return NULL;
 }
 
@@ -296,7 +307,7 @@ static const char *
 state_name(enum phone_state s)
 {
 	static const char *const names[] = {
-	    "init", "trust", "config", "capf", "booted", "failed"};
+	    "init", "trust", "config", "capf", "register", "booted", "failed"};
 
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }
@@ -374,6 +385,32 @@ report_json(FILE *f, struct phone *phones, size_t n)
 		} else {
 			fputs("null", f);
 		}
+		fputs(",\n   \"sccp\": ", f);
+		if (p->sccp.ran) {
+			fprintf(f,
+			    "{\"registered\": %s, \"unregistered\": %s, "
+			    "\"transport\": ",
+			    p->sccp.registered ? "true" : "false",
+			    p->sccp.unregistered ? "true" : "false");
+			json_str(f, p->sccp.transport);
+			fputs(", \"tls_version\": ", f);
+			json_str(f, p->sccp.tls_version);
+			fputs(", \"tls_cipher\": ", f);
+			json_str(f, p->sccp.tls_cipher);
+			fprintf(f,
+			    ", \"security_mode\": %d, \"protocol_offered\": "
+			    "%u, \"protocol\": %u, \"keepalive\": %u, "
+			    "\"keepalive_acks\": %u, \"reject\": ",
+			    p->cfg.security_mode, p->sccp.proto_offered,
+			    p->sccp.proto, p->sccp.keepalive_s,
+			    p->sccp.keepalive_acks);
+			json_str(f, p->sccp.reject);
+			fputs(", \"detail\": ", f);
+			json_str(f, p->sccp.detail);
+			fputs("}", f);
+		} else {
+			fputs("null", f);
+		}
 		fprintf(f, "}%s\n", i + 1 < n ? "," : "");
 	}
 	fputs("]\n", f);
@@ -439,6 +476,11 @@ main(int argc, char **argv)
 		O_KG_DELAY,
 		O_NO_KG,
 		O_KEY_POOL,
+		O_NO_REGISTER,
+		O_HOLD,
+		O_TLS_PORT,
+		O_FORCE_TCP,
+		O_KEYLOG,
 		O_HELP,
 	};
 	static const struct option longopts[] = {
@@ -457,6 +499,11 @@ main(int argc, char **argv)
 	    {"keygen-delay", required_argument, NULL, O_KG_DELAY},
 	    {"no-keygen-answer", no_argument, NULL, O_NO_KG},
 	    {"key-pool", required_argument, NULL, O_KEY_POOL},
+	    {"no-register", no_argument, NULL, O_NO_REGISTER},
+	    {"hold-seconds", required_argument, NULL, O_HOLD},
+	    {"sccp-tls-port", required_argument, NULL, O_TLS_PORT},
+	    {"force-tcp", no_argument, NULL, O_FORCE_TCP},
+	    {"tls-keylog", required_argument, NULL, O_KEYLOG},
 	    {"help", no_argument, NULL, O_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -553,6 +600,38 @@ main(int argc, char **argv)
 			break;
 		case O_KEY_POOL:
 			phone_key_pool = optarg;
+			break;
+		case O_NO_REGISTER:
+			o.no_register = 1;
+			break;
+		case O_HOLD:
+			if (parse_uint(optarg, 86400, &o.hold_s) < 0) {
+				fprintf(stderr,
+				    PROG ": --hold-seconds is 0..86400\n");
+				return 2;
+			}
+			break;
+		case O_TLS_PORT:
+			if (parse_uint(optarg, 65535, &o.sccp_tls_port) < 0 ||
+			    o.sccp_tls_port == 0) {
+				fprintf(stderr,
+				    PROG ": --sccp-tls-port is 1..65535\n");
+				return 2;
+			}
+			break;
+		case O_FORCE_TCP:
+			o.force_tcp = 1;
+			break;
+		case O_KEYLOG:
+			/* Test only: lets tshark decrypt the sessions. */
+			if (phone_keylog_open(optarg) < 0) {
+				fprintf(stderr, PROG ": --tls-keylog %s: %s\n",
+				    optarg, strerror(errno));
+				return 2;
+			}
+			fprintf(stderr,
+			    PROG ": writing TLS secrets to %s (test only)\n",
+			    optarg);
 			break;
 		case O_HELP:
 		case 'h':

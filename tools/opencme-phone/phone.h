@@ -5,7 +5,9 @@
  *   INIT -> TRUST (CTL over TFTP, TOFU or verified update)
  *        -> CONFIG (SEP<MAC>.cnf.xml[.sgn], verified, parsed)
  *        -> CAPF (when the configuration lists a CAPF server)
- *        -> BOOTED (later: REGISTER over SCCP, calls, media)
+ *        -> REGISTER (SCCP: TLS with the LSC when the security mode is
+ *           authenticated/encrypted, else TCP; keepalives; unregister)
+ *        -> BOOTED
  *   any step -> FAILED (p->err says why)
  *
  * See doc/opencme-phone.md.
@@ -36,6 +38,10 @@ struct phone_opts {
 	unsigned timeout_s;
 	unsigned keygen_delay_s;
 	int no_keygen_answer;
+	int no_register; /* stop after the boot (also --capf-only) */
+	unsigned hold_s; /* stay registered this long, then unregister */
+	unsigned sccp_tls_port; /* 0: the cnf.xml SCCP port + 443 */
+	int force_tcp; /* register over TCP whatever the security mode */
 };
 
 enum phone_state {
@@ -43,6 +49,7 @@ enum phone_state {
 	PHONE_TRUST,
 	PHONE_CONFIG,
 	PHONE_CAPF,
+	PHONE_REGISTER,
 	PHONE_BOOTED,
 	PHONE_FAILED,
 };
@@ -66,6 +73,22 @@ struct phone_config {
 	char capf_host[256];
 	unsigned capf_port;
 	char ccm_host[256]; /* devicePool processNodeName */
+	unsigned ccm_port; /* its ethernetPhonePort (SCCP TCP), 2000 */
+};
+
+/* Outcome of the SCCP registration, for the report. */
+struct phone_sccp_result {
+	int ran;
+	int registered; /* RegisterAck ... DefineTimeDate received */
+	int unregistered; /* UnregisterAck received */
+	const char *transport; /* "TCP" or "TLS" */
+	char tls_version[32];
+	char tls_cipher[64];
+	unsigned proto_offered, proto; /* Register / RegisterAck versions */
+	unsigned keepalive_s;
+	unsigned keepalive_acks;
+	char reject[33]; /* RegisterReject text */
+	char detail[600];
 };
 
 struct phone {
@@ -86,6 +109,7 @@ struct phone {
 
 	struct phone_config cfg;
 	struct phone_capf_result capf;
+	struct phone_sccp_result sccp;
 };
 
 /* Helpers (main.c). */
@@ -118,6 +142,12 @@ int phone_parse_cnf(const uint8_t *xml, size_t len, struct phone_config *cfg,
 /* capf_client.c: one CAPF session as the phone; 0 when it ended with
  * reason 0 or 1. */
 int phone_capf_run(struct phone *p);
+/* sccp_client.c: register, keep alive for --hold-seconds, unregister;
+ * 0 on success (p->sccp says what happened). */
+int phone_sccp_run(struct phone *p);
+/* --tls-keylog FILE (test only): NSS key log of every TLS session. */
+int phone_keylog_open(const char *path);
+
 /* LSC facts for the report: fills the strings ("" when no LSC). */
 void phone_lsc_info(const struct phone *p, char *serial, size_t serial_cap,
     char *subject, size_t subject_cap, char *not_after, size_t na_cap);
