@@ -224,13 +224,19 @@ def test_chapter_secure_example_registers_over_tls_and_tcp(daemons,
                              text=True)
             for model in ("7970", "7960")]
     try:
-        wait_for(lambda: len(registered_rows(d)) == 4, "4 registrations",
-                 tries=600)
+        for _ in range(600):
+            if len(registered_rows(d)) == 4 or \
+                    any(r.poll() is not None for r in runs):
+                break
+            time.sleep(0.1)
         shown = d.cli("show ephone registered", check=True).stdout
         conns = sccp_show(d)
     finally:
         outs = [r.communicate(timeout=120) for r in runs]
         stop_capture(cap)
+    assert len(registered_rows(d)) == 0
+    assert conns.count(" registered") == 4, \
+        conns + "".join(e for _, e in outs)
     rep = {}
     for r, (out, err) in zip(runs, outs):
         assert r.returncode == 0, err

@@ -307,7 +307,9 @@ tls_start(struct conn *c, const char *host)
 	c->ctx = SSL_CTX_new(TLS_client_method());
 	if (c->ctx == NULL)
 		goto fail;
-	/* 79xx firmware speaks TLS 1.2 at most. */
+	/* 1024-bit LSCs (the default phone-key-size) need level 1 at
+	 * most; 79xx firmware speaks TLS 1.2 at most. */
+	SSL_CTX_set_security_level(c->ctx, 1);
 	SSL_CTX_set_max_proto_version(c->ctx, TLS1_2_VERSION);
 	/* Trust comes from the CTL, checked after the handshake. */
 	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);

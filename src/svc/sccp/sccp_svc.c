@@ -674,6 +674,9 @@ reconcile(struct sccp_svc *s, int force_tls)
 			tls_down(s, why);
 			return;
 		}
+		/* Phones' LSCs are 1024-bit RSA by default (capf-server
+		 * phone-key-size): Debian's security level 2 refuses them. */
+		SSL_CTX_set_security_level(ctx, 1);
 		SSL_CTX_set_verify(ctx,
 		    SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 		SSL_CTX_set_cert_verify_callback(ctx, verify_cert_cb, s);
