@@ -346,8 +346,8 @@ def test_refusals(daemons, tmp_path):
     p, rep = run_phone(d, state, [MA, MB])
     assert p.returncode == 0, p.stderr
     assert all(rep[m]["sccp"]["transport"] == "TLS" for m in (MA, MB))
-    lsc_a = [(state / ("SEP" + MA) / f).read_bytes()
-             for f in ("lsc.pem", "lsc.key")]
+    lsc_a, lsc_b = ([(state / ("SEP" + m) / f).read_bytes()
+                     for f in ("lsc.pem", "lsc.key")] for m in (MA, MB))
 
     # No client certificate: the handshake fails.
     s = subprocess.run(["openssl", "s_client", "-connect",
@@ -394,6 +394,39 @@ def test_refusals(daemons, tmp_path):
     put_lsc(state, MA, *lsc_a)
     p, rep = run_phone(d, state, [MA], "--no-capf")
     assert "TLS handshake failed" in refused(p, rep, MA)["detail"]
+
+    # The phone refuses a CME whose certificate is not the trust list's
+    # CCM record (here the CAPF trustpoint's).
+    put_lsc(state, MB, *lsc_b)
+    d.config_lines("telephony-service", "secure-signaling trustpoint capf",
+                   check=True)
+    wait_for(lambda: "(trustpoint capf)" in sccp_show(d), "TLS with capf")
+    p, rep = run_phone(d, state, [MB], "--no-capf")
+    assert "matches no CCM record" in refused(p, rep, MB)["detail"]
+    d.config_lines("telephony-service", "secure-signaling trustpoint cme",
+                   check=True)
+    wait_for(lambda: "(trustpoint cme)" in sccp_show(d), "TLS with cme")
+
+    # An authenticated phone: TLS, shown without "+ Encryption".
+    d.config_lines("ephone 2", "device-security-mode authenticated",
+                   check=True)
+    run = subprocess.Popen(phone_args(d, state, [MB], "--no-capf", hold=4),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    try:
+        wait_for(lambda: registered_rows(d), "phone 2 registered")
+        shown = d.cli("show ephone registered", check=True).stdout
+        conns = sccp_show(d)
+    finally:
+        out, err = run.communicate(timeout=60)
+    assert run.returncode == 0, err
+    sc = json.loads(out)[0]["sccp"]
+    assert sc["transport"] == "TLS" and sc["security_mode"] == 2, sc
+    first = shown.splitlines()[0]
+    assert first.startswith("ephone-2[1] Mac:") and \
+        first.endswith("max_streams=5 + Authentication with TLS connection"), \
+        shown
+    assert " authenticated " in conns, conns
 
     log = d.log_text()
     assert "RegisterReject \"Certificate mismatch\"" in log
@@ -543,8 +576,16 @@ def test_bad_input_closes_only_that_session(daemons):
     second.send(pdu(0x27))
     assert second.recv_until(0x118) == b"\0\0\0\0"
     assert second.closed()
-    good.close()
-    second.close()
+    # With auto-reg-ephone on, an unknown MAC registers (no lines).
+    d.config_lines("telephony-service", "auto-reg-ephone", check=True)
+    auto, mid, _ = raw_register(sp, "SEP0011223344FE")
+    assert mid == 0x81
+    auto.send(pdu(0x0E))
+    body = auto.recv_until(0x97)
+    assert struct.unpack("<I", body[4:8])[0] == 0  # no buttons
+    assert "SEP0011223344FE" in sccp_show(d)
+    for ph in (good, second, auto):
+        ph.close()
 
 
 def test_vanished_phone_is_dropped_after_keepalive_timeout(daemons):
