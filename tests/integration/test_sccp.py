@@ -589,8 +589,9 @@ def test_bad_input_closes_only_that_session(daemons):
 
 
 def test_vanished_phone_is_dropped_after_keepalive_timeout(daemons):
-    """keepalive 10: a phone silent for 2.5 intervals (25 s) is dropped;
-    one that keeps alive stays."""
+    """keepalive 10: a phone silent for 2.5 intervals (25 s) is dropped,
+    a connection that never registers after 30 s; one that keeps alive
+    stays."""
     sp = free_sccp_port()
     d = daemons(plain_config(sp), name="cme")
     wait_for(lambda: f"listening on 127.0.0.1 port {sp}" in sccp_show(d),
@@ -598,6 +599,7 @@ def test_vanished_phone_is_dropped_after_keepalive_timeout(daemons):
     silent, mid, _ = raw_register(sp, "SEP001122334401")
     alive, mid2, _ = raw_register(sp, "SEP001122334402")
     assert mid == mid2 == 0x81
+    mute = RawPhone(sp)  # connects, never registers (30 s deadline)
     t0 = time.monotonic()
     while time.monotonic() - t0 < 40:
         alive.send(pdu(0x0000))
@@ -609,5 +611,9 @@ def test_vanished_phone_is_dropped_after_keepalive_timeout(daemons):
     assert silent.closed()
     assert "SEP001122334402" in sccp_show(d)
     assert "no keepalive for 25 s" in d.log_text()
-    silent.close()
-    alive.close()
+    assert mute.closed()  # within 10 s more
+    assert 28 <= time.monotonic() - t0 < 45
+    assert "no Register in time" in d.log_text()
+    assert "SEP001122334402" in sccp_show(d)
+    for ph in (silent, alive, mute):
+        ph.close()
