@@ -187,10 +187,13 @@ while [ $r -lt "$RUNS" ]; do
 		n=$((N - i + 1))
 		[ $n -gt "$BATCH" ] && n=$BATCH
 		m=$(mac_of "$r" "$i")
+		# Each phone its own source address, as on a real network
+		# (the TFTP server limits new transfers per address).
+		src=127.$((r + 1)).$((i / 256)).$((i % 256))
 		# shellcheck disable=SC2086
 		timeout 300 $PIN_CLI "$BUILD/opencme-phone" \
 			--tftp "127.0.0.1:$TFTP" --mac "$m" --count "$n" \
-			--state "$WORK/phones" --capf-only --key-pool "$WORK/pool" \
+			--state "$WORK/phones" --capf-only --key-pool "$WORK/pool" --source-ip "$src" \
 			--report json >"$WORK/out.$b" 2>>"$WORK/phone.log" || true
 		i=$((i + n))
 		b=$((b + 1))

@@ -620,8 +620,8 @@ check_server_cert(struct capf_sess *s, char *why, size_t cap)
 }
 
 static int
-tcp_connect(
-    const char *host, unsigned port, unsigned timeout_s, char *err, size_t cap)
+tcp_connect(const struct phone *p, const char *host, unsigned port,
+    unsigned timeout_s, char *err, size_t cap)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char ps[16];
@@ -644,7 +644,8 @@ tcp_connect(
 			continue;
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		if (phone_bind_source(p, fd, ai->ai_family) == 0 &&
+		    connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
 		saved = errno;
 		close(fd);
@@ -767,7 +768,7 @@ phone_capf_run(struct phone *p)
 		    "capfAuthMode 1 but no --auth-string: sending an "
 		    "empty one");
 
-	fd = tcp_connect(p->cfg.capf_host, p->cfg.capf_port, p->o->timeout_s,
+	fd = tcp_connect(p, p->cfg.capf_host, p->cfg.capf_port, p->o->timeout_s,
 	    p->capf.detail, sizeof(p->capf.detail));
 	if (fd < 0)
 		goto out;

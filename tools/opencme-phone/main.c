@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,7 +42,7 @@ usage(FILE *out)
 	    "[--no-capf]\n"
 	    "       [--report json] [--timeout S] [--keygen-delay S] "
 	    "[--no-keygen-answer]\n"
-	    "       [--key-pool DIR]\n");
+	    "       [--key-pool DIR] [--source-ip FIRST]\n");
 }
 
 static void
@@ -421,6 +424,19 @@ parse_tftp(char *s, struct phone_opts *o)
 }
 
 int
+phone_bind_source(const struct phone *p, int fd, int family)
+{
+	struct sockaddr_in sin;
+
+	if (p->source_ip == 0 || family != AF_INET)
+		return 0;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(p->source_ip);
+	return bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+}
+
+int
 main(int argc, char **argv)
 {
 	enum {
@@ -439,6 +455,7 @@ main(int argc, char **argv)
 		O_KG_DELAY,
 		O_NO_KG,
 		O_KEY_POOL,
+		O_SOURCE_IP,
 		O_HELP,
 	};
 	static const struct option longopts[] = {
@@ -457,6 +474,7 @@ main(int argc, char **argv)
 	    {"keygen-delay", required_argument, NULL, O_KG_DELAY},
 	    {"no-keygen-answer", no_argument, NULL, O_NO_KG},
 	    {"key-pool", required_argument, NULL, O_KEY_POOL},
+	    {"source-ip", required_argument, NULL, O_SOURCE_IP},
 	    {"help", no_argument, NULL, O_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -554,6 +572,19 @@ main(int argc, char **argv)
 		case O_KEY_POOL:
 			phone_key_pool = optarg;
 			break;
+		case O_SOURCE_IP: {
+			struct in_addr a;
+
+			if (inet_pton(AF_INET, optarg, &a) != 1 ||
+			    a.s_addr == 0) {
+				fprintf(stderr,
+				    PROG ": --source-ip takes an IPv4 "
+				         "address\n");
+				return 2;
+			}
+			o.source_ip = ntohl(a.s_addr);
+			break;
+		}
 		case O_HELP:
 		case 'h':
 			usage(stdout);
@@ -569,6 +600,12 @@ main(int argc, char **argv)
 		return 2;
 	}
 	n = count ? count : n_macs;
+	if (o.source_ip != 0 && o.source_ip + (n - 1) < o.source_ip) {
+		fprintf(stderr,
+		    PROG ": --source-ip runs past the last "
+		         "address\n");
+		return 2;
+	}
 	if (count && macs[0] + count - 1 > 0xffffffffffffULL) {
 		fprintf(stderr, PROG ": --count runs past the last MAC\n");
 		return 2;
@@ -583,6 +620,7 @@ main(int argc, char **argv)
 		uint64_t mac = count ? macs[0] + i : macs[i];
 
 		p->o = &o;
+		p->source_ip = o.source_ip ? o.source_ip + (uint32_t)i : 0;
 		p->cfg.security_mode = -1;
 		p->cfg.capf_auth_mode = -1;
 		snprintf(
