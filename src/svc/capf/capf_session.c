@@ -24,6 +24,7 @@
 enum state {
 	ST_AUTH, /* AUTH_REQUEST sent, waiting for AUTH_RESPONSE */
 	ST_KEYGEN, /* KEY_GENERATE_REQUEST sent */
+	ST_ISSUING, /* the phone's key is with the CA (through the RA) */
 	ST_STORE, /* STORE_CERTIFICATE_REQUEST sent */
 	ST_FETCH,
 	ST_DELETE,
@@ -107,6 +108,8 @@ capf_sess_timeout_ms(const struct capf_sess *s)
 {
 	if (s->state == ST_KEYGEN && s->pol.keygen_timeout_ms > 0)
 		return s->pol.keygen_timeout_ms;
+	if (s->state == ST_ISSUING)
+		return CAPF_SESS_ISSUE_MS;
 	return CAPF_SESS_IDLE_MS;
 }
 
@@ -488,6 +491,27 @@ on_auth(struct capf_sess *s, const struct capf_msg *m, struct buf *out)
 	}
 }
 
+/* STORE_CERTIFICATE_REQUEST with the new LSC x (the session keeps it). */
+static int
+send_lsc(struct capf_sess *s, X509 *x, struct buf *out)
+{
+	unsigned char *der = NULL;
+	int len;
+
+	stats.lsc_issued++;
+	len = i2d_X509(x, &der);
+	if (len <= 0 || (size_t)len > CAPF_MAX_CERT ||
+	    capf_build_store_cert_request(s->id, der, (size_t)len, out) != 0) {
+		OPENSSL_free(der);
+		X509_free(x);
+		return op_failed(s, "cannot encode the LSC", out);
+	}
+	OPENSSL_free(der);
+	s->lsc = x;
+	s->state = ST_STORE;
+	return CAPF_SESS_MORE;
+}
+
 static int
 on_keygen(struct capf_sess *s, const struct capf_msg *m, struct buf *out)
 {
@@ -495,8 +519,6 @@ on_keygen(struct capf_sess *s, const struct capf_msg *m, struct buf *out)
 	EVP_PKEY *pub;
 	X509 *x = NULL;
 	const char *why = "issuing failed";
-	unsigned char *der = NULL;
-	int len;
 
 	if (m->command == CAPF_CMD_REQUEST_IN_PROGRESS)
 		return CAPF_SESS_MORE; /* keep-alive: the timer restarts */
@@ -516,24 +538,33 @@ on_keygen(struct capf_sess *s, const struct capf_msg *m, struct buf *out)
 		ERR_clear_error();
 		return op_failed(s, "malformed PUBLIC_KEY", out);
 	}
-	if (s->ops->issue(s->arg, s->pol.ca_tp, pub, s->device, &x, &why) !=
-	    0) {
+	switch (s->ops->issue(s->arg, s->pol.ca_tp, pub, s->device, &x, &why)) {
+	case 0:
+		break;
+	case 1:
+		/* The RA asked its CA: capf_sess_issued goes on. */
+		EVP_PKEY_free(pub);
+		s->state = ST_ISSUING;
+		return CAPF_SESS_MORE;
+	default:
 		EVP_PKEY_free(pub);
 		return op_failed(s, why ? why : "issuing failed", out);
 	}
 	EVP_PKEY_free(pub);
-	stats.lsc_issued++;
-	len = i2d_X509(x, &der);
-	if (len <= 0 || (size_t)len > CAPF_MAX_CERT ||
-	    capf_build_store_cert_request(s->id, der, (size_t)len, out) != 0) {
-		OPENSSL_free(der);
-		X509_free(x);
-		return op_failed(s, "cannot encode the LSC", out);
+	return send_lsc(s, x, out);
+}
+
+int
+capf_sess_issued(
+    struct capf_sess *s, X509 *cert, const char *why, struct buf *out)
+{
+	if (s->state != ST_ISSUING) {
+		X509_free(cert);
+		return s->state == ST_DONE ? CAPF_SESS_CLOSE : CAPF_SESS_MORE;
 	}
-	OPENSSL_free(der);
-	s->lsc = x;
-	s->state = ST_STORE;
-	return CAPF_SESS_MORE;
+	if (cert == NULL)
+		return op_failed(s, why ? why : "issuing failed", out);
+	return send_lsc(s, cert, out);
 }
 
 static uint64_t
@@ -583,7 +614,9 @@ on_store(struct capf_sess *s, const struct capf_msg *m, struct buf *out)
 		int rc = s->ops->revoke(s->arg, old);
 
 		log_info("CAPF %s: replaced LSC serial 0x%" PRIX64 " %s",
-		    s->device, old, rc == 0 ? "revoked" : "not revoked");
+		    s->device, old,
+		    rc == 0 ? "revoked"
+		            : "not revoked here (revoke it at its issuing CA)");
 	}
 	stats.completed++;
 	if (s->ops->done)
@@ -697,6 +730,13 @@ capf_sess_input(
 	case ST_KEYGEN:
 		rc = on_keygen(s, m, out);
 		break;
+	case ST_ISSUING:
+		/* Nothing is expected but keep-alives while the CA works. */
+		rc = m->command == CAPF_CMD_REQUEST_IN_PROGRESS
+		    ? CAPF_SESS_MORE
+		    : op_failed(
+		          s, "unexpected message while the CA issues", out);
+		break;
 	case ST_STORE:
 		rc = on_store(s, m, out);
 		break;
@@ -732,6 +772,9 @@ capf_sess_timeout(struct capf_sess *s, struct buf *out)
 		return op_failed(s, "key generation timed out", out);
 	}
 	stats.timeouts++;
+	if (s->state == ST_ISSUING)
+		return op_failed(
+		    s, "the issuing CA did not answer in time", out);
 	if (s->device[0] != '\0')
 		return op_failed(s, "the phone stalled", out);
 	return end_session(
