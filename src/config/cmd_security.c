@@ -671,11 +671,10 @@ cert_oper_run(struct cli_ctx *ctx, const struct cli_args *args)
 	const char *op = cli_arg(args, "op");
 
 	c->cert_oper = CERT_OPER_NONE;
-	if (ctx->is_no)
-		return CLI_OK;
-	for (int i = 0; oper_words[i] != NULL; i++)
+	for (int i = 0; !ctx->is_no && oper_words[i] != NULL; i++)
 		if (op != NULL && strcasecmp(oper_words[i], op) == 0)
 			c->cert_oper = i;
+	/* Removal too: the phones' cnf.xml stop announcing it. */
 	config_changed(ctx->cfg, "capf-server cert-oper");
 	return CLI_OK;
 }

@@ -77,6 +77,8 @@ static const char *const migrations[] = {
 	/* 2 -> 3: requests an RA signed for a key it vouches for (CAPF). */
 	"ALTER TABLE requests ADD COLUMN ra_vouched INTEGER NOT NULL "
 	"  DEFAULT 0;",
+	/* 3 -> 4: the capf-server `cert-oper ... all` a device completed. */
+	"ALTER TABLE capf_device ADD COLUMN global_done TEXT;",
 };
 /* clang-format on */
 
@@ -1213,7 +1215,7 @@ store_kv_delete(struct store *s, const char *key)
 
 #define CAPF_COLUMNS                                                           \
 	"device, pending_op, attempts, last_op, last_result, last_time, "      \
-	"serial, issuer, not_after, cert_der"
+	"serial, issuer, not_after, cert_der, global_done"
 
 /* A struct store_capf (void * for collect_rows). */
 static void *
@@ -1231,6 +1233,7 @@ capf_from_row(sqlite3_stmt *st)
 	r->issuer = col_text_dup(st, 7);
 	r->not_after = col_i64(st, 8);
 	r->cert_der = col_blob_dup(st, 9, &r->cert_len);
+	r->global_done = col_text_dup(st, 10);
 	return r;
 }
 
@@ -1284,7 +1287,7 @@ store_capf_put(struct store *s, const struct store_capf *r)
 		return rc;
 	rc = prepare(s,
 	    "INSERT OR REPLACE INTO capf_device (" CAPF_COLUMNS ") VALUES "
-	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	    &st);
 	if (rc == 0)
 		rc = bind_text(st, 1, r->device);
@@ -1310,9 +1313,21 @@ store_capf_put(struct store *s, const struct store_capf *r)
 		    ? bind_blob(st, 10, r->cert_der, r->cert_len)
 		    : map_rc(sqlite3_bind_null(st, 10));
 	if (rc == 0)
+		rc = bind_opt_text(st, 11, r->global_done);
+	if (rc == 0)
 		rc = step_done(st);
 	sqlite3_finalize(st);
 	return txn_end(s, rc);
+}
+
+int
+store_capf_clear_global_done(struct store *s)
+{
+	if (s == NULL)
+		return STORE_E_INVAL;
+	return exec_sql(s,
+	    "UPDATE capf_device SET global_done = NULL WHERE global_done "
+	    "IS NOT NULL");
 }
 
 void
@@ -1326,6 +1341,7 @@ store_capf_free(struct store_capf *r)
 	free(r->last_result);
 	free(r->issuer);
 	free(r->cert_der);
+	free(r->global_done);
 	free(r);
 }
 

@@ -36,7 +36,7 @@ enum store_err {
 const char *store_err_str(int err);
 
 /* The schema version this program writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 struct store;
@@ -219,7 +219,14 @@ struct store_capf {
 	int64_t not_after; /* 0 = none */
 	unsigned char *cert_der; /* NULL = no certificate known */
 	size_t cert_len;
+	/* The capf-server `cert-oper X all` operation ("upgrade", ...) the
+	 * device completed: it is not started again for it.  NULL = none. */
+	char *global_done;
 };
+
+/* Forget every device's global_done (the global operation was removed:
+ * configuring it again starts it again on every device). */
+int store_capf_clear_global_done(struct store *s);
 
 /* STORE_E_NOTFOUND for a device never seen. */
 int store_capf_get(

@@ -410,6 +410,51 @@ def test_ephone_cert_oper_wins_over_capf_server_all(daemons, tmp_path):
     assert "fetch" in row(d, MP2)
 
 
+MG = "001122330051"
+
+
+def test_capf_server_all_runs_once_per_phone(daemons, tmp_path):
+    """`cert-oper upgrade all` initiates the upgrade on every phone once:
+    a phone that completed it is not upgraded at every boot, across a
+    restart too; removing and configuring it again starts it again."""
+    d = make_cme(daemons, [(1, MG, [])],
+                 capf_extra=["auth-mode null-string",
+                             "cert-oper upgrade all"])
+    state = tmp_path / "ph"
+    assert all(b"<capfList>" in f for f in phone_files(d, tmp_path, MG))
+    p, rep = run_phone(d, state, MG)
+    installed(p, rep, MG)
+    first = check_lsc(d, tmp_path, state, MG)
+    # Done for this phone: no longer announced, nothing to do.
+    assert all(b"<capfList>" not in f for f in phone_files(d, tmp_path, MG))
+    assert "cert-oper upgrade all" in d.running()
+    p, rep = run_phone(d, state, MG)
+    assert p.returncode == 0, p.stderr
+    assert rep[MG]["capf"] is None or rep[MG]["capf"]["end_reason"] == 0
+    # The same after a restart (the device table remembers).
+    d.cli("write memory", check=True)
+    d.stop()
+    d.start()
+    for _ in range(100):
+        if f"listening on 127.0.0.1 port {d.capf_port}" in show(d):
+            break
+        time.sleep(0.1)
+    assert all(b"<capfList>" not in f for f in phone_files(d, tmp_path, MG))
+    p, rep = run_phone(d, state, MG)
+    assert p.returncode == 0, p.stderr
+    assert rep[MG]["capf"] is None or rep[MG]["capf"]["end_reason"] == 0
+    assert check_lsc(d, tmp_path, state, MG).serial_number == \
+        first.serial_number
+    # Removed and configured again: a new initiation.
+    d.cli("configure terminal", "capf-server", "no cert-oper upgrade all",
+          "cert-oper upgrade all", "end", check=True)
+    assert all(b"<capfList>" in f for f in phone_files(d, tmp_path, MG))
+    p, rep = run_phone(d, state, MG)
+    installed(p, rep, MG)
+    assert check_lsc(d, tmp_path, state, MG).serial_number != \
+        first.serial_number
+
+
 # ---- 6. a hundred phones -------------------------------------------------
 
 def test_hundred_phones_at_once(daemons, tmp_path):

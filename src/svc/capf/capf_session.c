@@ -166,6 +166,19 @@ rec_result(struct capf_sess *s, const char *result)
 	store_capf_free(r);
 }
 
+/* The operation completed: nothing pending; a global operation is not
+ * started again for this device. */
+static void
+rec_completed(struct capf_sess *s, struct store_capf *r, const char *result)
+{
+	set_str(&r->pending_op, NULL);
+	set_str(&r->last_op, capf_op_str(s->pol.oper));
+	set_str(&r->last_result, result);
+	if (s->pol.from_global)
+		set_str(&r->global_done, capf_op_str(s->pol.oper));
+	r->attempts = 0;
+}
+
 /* Remember a certificate as the device's current one (NULL forgets). */
 static void
 rec_cert(struct store_capf *r, X509 *x)
@@ -603,10 +616,7 @@ on_store(struct capf_sess *s, const struct capf_msg *m, struct buf *out)
 			old = r->serial;
 		OPENSSL_free(issuer);
 		rec_cert(r, s->lsc);
-		set_str(&r->pending_op, NULL);
-		set_str(&r->last_op, capf_op_str(s->pol.oper));
-		set_str(&r->last_result, "success");
-		r->attempts = 0;
+		rec_completed(s, r, "success");
 		rec_save(s, r);
 		store_capf_free(r);
 	}
@@ -649,10 +659,7 @@ on_fetch(struct capf_sess *s, const struct capf_msg *m, struct buf *out)
 	if (r != NULL) {
 		if (x != NULL)
 			rec_cert(r, x);
-		set_str(&r->pending_op, NULL);
-		set_str(&r->last_op, capf_op_str(s->pol.oper));
-		set_str(&r->last_result, result);
-		r->attempts = 0;
+		rec_completed(s, r, result);
 		rec_save(s, r);
 		store_capf_free(r);
 	}
@@ -674,11 +681,8 @@ on_delete(struct capf_sess *s, const struct capf_msg *m, struct buf *out)
 	r = rec_load(s);
 	if (r != NULL) {
 		rec_cert(r, NULL);
-		set_str(&r->pending_op, NULL);
-		set_str(&r->last_op, capf_op_str(s->pol.oper));
-		set_str(&r->last_result,
+		rec_completed(s, r,
 		    m->reason == 1 ? "success" : "success: nothing to delete");
-		r->attempts = 0;
 		rec_save(s, r);
 		store_capf_free(r);
 	}

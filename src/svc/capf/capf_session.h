@@ -53,6 +53,9 @@ struct capf_sess_policy {
 	unsigned keygen_retry; /* re-sends after the first request */
 	unsigned keygen_timeout_ms; /* per request */
 	char ca_tp[128]; /* cert-enroll-trustpoint ("" none) */
+	/* oper is capf-server's `cert-oper ... all`, not the ephone's:
+	 * once completed it is recorded (global_done) and not repeated. */
+	int from_global;
 };
 
 struct capf_sess_ops {

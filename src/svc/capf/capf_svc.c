@@ -517,6 +517,7 @@ capf_svc_start(struct daemon *d)
 	csvc->d = d;
 	TAILQ_INIT(&csvc->conns);
 	reconcile(csvc, 0);
+	capf_policy_sync_global(d->cfg, pki_svc_store());
 	return 0;
 }
 
@@ -534,6 +535,11 @@ capf_svc_changed(struct daemon *d, const char *what)
 		reconcile(csvc, 1);
 	else if (strncmp(what, "capf", 4) == 0 || strcmp(what, "reload") == 0)
 		reconcile(csvc, 0);
+	/* A new tree, a changed global operation, a new phone: which
+	 * phones already completed the global operation. */
+	if (strncmp(what, "capf", 4) == 0 || strcmp(what, "reload") == 0 ||
+	    strcmp(what, "ephone") == 0)
+		capf_policy_sync_global(csvc->d->cfg, pki_svc_store());
 }
 
 void
