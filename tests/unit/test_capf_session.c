@@ -174,7 +174,8 @@ fake_new(int oper, int auth)
 
 	f->pol.oper = oper;
 	f->pol.auth = auth;
-	f->pol.key_size = 2048;
+	f->pol.key_size = 1024; /* the test keys: EVP_RSA_gen(1024) */
+	f->pol.curve = -1;
 	f->pol.keygen_retry = 2;
 	f->pol.keygen_timeout_ms = 1000;
 	assert_int_equal(store_open(":memory:", &f->st), 0);

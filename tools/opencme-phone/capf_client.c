@@ -427,11 +427,25 @@ answer_keygen(struct capf_sess *s, const struct capf_msg *req)
 	if (p->o->keygen_delay_s)
 		sleep(p->o->keygen_delay_s);
 	EVP_PKEY_free(s->new_key);
-	s->new_key =
-	    phone_key_pool ? pool_key(p, req, what, sizeof(what)) : NULL;
-	pooled = s->new_key != NULL;
-	if (s->new_key == NULL)
-		s->new_key = generate_key(req, what, sizeof(what));
+	s->new_key = NULL;
+	pooled = 0;
+	if (req->key_type == CAPF_KEY_EC &&
+	    (p->trust == NULL ||
+	        !(p->trust->signer_version_major > 1 ||
+	            (p->trust->signer_version_major == 1 &&
+	                p->trust->signer_version_minor >= 1)))) {
+		/* Like a phone: EC enrollment only under a 1.1 trust list
+		 * (formats.md 2.10). */
+		snprintf(what, sizeof(what),
+		    "EC asked for, the trust list is SIGNER_VERSION 1.0");
+	} else {
+		s->new_key = phone_key_pool
+		    ? pool_key(p, req, what, sizeof(what))
+		    : NULL;
+		pooled = s->new_key != NULL;
+		if (s->new_key == NULL)
+			s->new_key = generate_key(req, what, sizeof(what));
+	}
 	if (s->new_key == NULL || (len = i2d_PUBKEY(s->new_key, &spki)) <= 0) {
 		phone_log(p, "CAPF key generation failed (%s)", what);
 		rc = capf_build_key_gen_response(

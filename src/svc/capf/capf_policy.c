@@ -56,6 +56,7 @@ capf_policy_lookup(struct config *cfg, const char *device,
 	out->auth = capf_auth_type_of(auth);
 	out->key_size =
 	    cfg->capf.phone_key_size ? cfg->capf.phone_key_size : 1024;
+	out->curve = cfg->capf.phone_key_curve;
 	out->keygen_retry = cfg->capf.keygen_retry;
 	out->keygen_timeout_ms = keygen_timeout_ms;
 	if (cfg->capf.cert_enroll_tp != NULL)

@@ -411,9 +411,11 @@ static int
 send_keygen(struct capf_sess *s, struct buf *out)
 {
 	s->keygen_sent++;
-	if (capf_build_key_gen_request(
-	        s->id, CAPF_KEY_RSA, (int)s->pol.key_size, 0, out) != 0)
-		return op_failed(s, "bad phone-key-size", out);
+	if (s->pol.curve >= 0 ? capf_build_key_gen_request(s->id, CAPF_KEY_EC,
+	                            0, s->pol.curve, out) != 0
+	                      : capf_build_key_gen_request(s->id, CAPF_KEY_RSA,
+	                            (int)s->pol.key_size, 0, out) != 0)
+		return op_failed(s, "bad phone-key-size or curve", out);
 	return CAPF_SESS_MORE;
 }
 
@@ -504,6 +506,24 @@ on_auth(struct capf_sess *s, const struct capf_msg *m, struct buf *out)
 	}
 }
 
+/* The phone's key is what KEY_GENERATE_REQUEST asked for. */
+static int
+key_as_asked(const struct capf_sess *s, EVP_PKEY *pub)
+{
+	static const char *const groups[] = {
+	    "prime256v1", "secp384r1", "secp521r1"};
+	char name[64];
+	size_t len = 0;
+
+	if (s->pol.curve < 0)
+		return EVP_PKEY_is_a(pub, "RSA") &&
+		    EVP_PKEY_get_bits(pub) == (int)s->pol.key_size;
+	if (!EVP_PKEY_is_a(pub, "EC") || s->pol.curve > 2 ||
+	    EVP_PKEY_get_group_name(pub, name, sizeof(name), &len) != 1)
+		return 0;
+	return strcmp(name, groups[s->pol.curve]) == 0;
+}
+
 /* STORE_CERTIFICATE_REQUEST with the new LSC x (the session keeps it). */
 static int
 send_lsc(struct capf_sess *s, X509 *x, struct buf *out)
@@ -550,6 +570,11 @@ on_keygen(struct capf_sess *s, const struct capf_msg *m, struct buf *out)
 		EVP_PKEY_free(pub);
 		ERR_clear_error();
 		return op_failed(s, "malformed PUBLIC_KEY", out);
+	}
+	if (!key_as_asked(s, pub)) {
+		EVP_PKEY_free(pub);
+		return op_failed(s,
+		    "the phone's key is not the type or size asked for", out);
 	}
 	switch (s->ops->issue(s->arg, s->pol.ca_tp, pub, s->device, &x, &why)) {
 	case 0:

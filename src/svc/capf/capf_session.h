@@ -50,6 +50,7 @@ struct capf_sess_policy {
 	int oper; /* enum capf_sess_op */
 	int auth; /* wire code 0..4 */
 	unsigned key_size; /* RSA bits for KEY_GENERATE_REQUEST */
+	int curve; /* -1 RSA, else the EC CURVE code (formats.md 5.5.5) */
 	unsigned keygen_retry; /* re-sends after the first request */
 	unsigned keygen_timeout_ms; /* per request */
 	char ca_tp[128]; /* cert-enroll-trustpoint ("" none) */
