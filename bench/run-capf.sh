@@ -187,10 +187,13 @@ while [ $r -lt "$RUNS" ]; do
 		n=$((N - i + 1))
 		[ $n -gt "$BATCH" ] && n=$BATCH
 		m=$(mac_of "$r" "$i")
+		# Each phone its own source address, as on a real network
+		# (the TFTP server limits new transfers per address).
+		src=127.$((r + 1)).$((i / 256)).$((i % 256))
 		# shellcheck disable=SC2086
 		timeout 300 $PIN_CLI "$BUILD/opencme-phone" \
 			--tftp "127.0.0.1:$TFTP" --mac "$m" --count "$n" \
-			--state "$WORK/phones" --capf-only --key-pool "$WORK/pool" \
+			--state "$WORK/phones" --capf-only --key-pool "$WORK/pool" --source-ip "$src" \
 			--report json >"$WORK/out.$b" 2>>"$WORK/phone.log" || true
 		i=$((i + n))
 		b=$((b + 1))
@@ -232,4 +235,10 @@ awk -v s="$SIGN" -v i="$IPS" -v c="$CPI" -v p="$IPC" -v q="$RATIO" 'BEGIN {
 	printf "  %-46s %10.2f\n", "server CPU ms per install", c
 	printf "  %-46s %10.1f\n", "installs per server-CPU-second", p
 	printf "  %-46s %9.1f%%  (goal >= 50%%)\n", "installs/s / sign/s", 100 * q
+	# The server alone: what one of its CPUs completes, beside what the
+	# same CPU signs.  Each install costs it 3 RSA-2048 private
+	# operations (TLS CertificateVerify, the LSC, the re-signed
+	# cnf.xml), so 33% is the ceiling of this ratio.
+	printf "  %-46s %9.1f%%  (ceiling 33%%: 3 signs/install)\n", \
+		"installs per server-CPU-s / sign/s", 100 * p / s
 }'

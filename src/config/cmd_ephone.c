@@ -195,6 +195,7 @@ ephone_new(struct config *cfg, unsigned tag)
 	e->tag = tag;
 	e->device_security_mode = DSM_UNSET;
 	e->cert_oper = CERT_OPER_NONE;
+	e->capf_global_done = CERT_OPER_NONE;
 	e->cert_oper_auth = CAPF_AUTH_UNSET;
 	e->codec = CODEC_UNSET;
 	secret_init(cfg, &e->password, SECRET_06);

@@ -107,6 +107,7 @@ capf_init(struct config *cfg)
 	secret_init(cfg, &c->cert_enroll_pw, SECRET_01);
 	c->auth_mode = CAPF_AUTH_NONE;
 	c->phone_key_size = 1024;
+	c->phone_key_curve = -1;
 	c->port = 3804;
 	c->keygen_retry = 3;
 	c->keygen_timeout = 30;
@@ -671,11 +672,10 @@ cert_oper_run(struct cli_ctx *ctx, const struct cli_args *args)
 	const char *op = cli_arg(args, "op");
 
 	c->cert_oper = CERT_OPER_NONE;
-	if (ctx->is_no)
-		return CLI_OK;
-	for (int i = 0; oper_words[i] != NULL; i++)
+	for (int i = 0; !ctx->is_no && oper_words[i] != NULL; i++)
 		if (op != NULL && strcasecmp(oper_words[i], op) == 0)
 			c->cert_oper = i;
+	/* Removal too: the phones' cnf.xml stop announcing it. */
 	config_changed(ctx->cfg, "capf-server cert-oper");
 	return CLI_OK;
 }
@@ -687,6 +687,35 @@ cert_oper_write(struct cli_writer *w)
 
 	if (c->cert_oper >= 0 && c->cert_oper <= CERT_OPER_UPGRADE)
 		cli_wline(w, "cert-oper %s all", oper_words[c->cert_oper]);
+}
+
+const char *const phone_key_curve_words[] = {"p256", "p384", "p521", NULL};
+
+/* phone-key-curve <p256|p384|p521> (extension): newer phones generate EC
+ * keys; the trust lists then carry SIGNER_VERSION 1.1, which such phones
+ * need before they accept EC certificates. */
+static int
+key_curve_run(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct capf_server *c = ctx->obj;
+	const char *v = cli_arg(args, "curve");
+
+	c->phone_key_curve = -1;
+	for (int i = 0; !ctx->is_no && phone_key_curve_words[i] != NULL; i++)
+		if (v != NULL && strcasecmp(v, phone_key_curve_words[i]) == 0)
+			c->phone_key_curve = i;
+	config_changed(ctx->cfg, "capf-server phone-key-curve");
+	return CLI_OK;
+}
+
+static void
+key_curve_write(struct cli_writer *w)
+{
+	const struct capf_server *c = w->obj;
+
+	if (c->phone_key_curve >= 0)
+		cli_wline(w, "phone-key-curve %s",
+		    phone_key_curve_words[c->phone_key_curve]);
 }
 
 /* tls-version minimum <1.0|1.2> (extension): TLS 1.0 only where configured,
@@ -827,6 +856,9 @@ show_capf_summary(struct cli_ctx *ctx, const struct cli_args *args)
 	    c->source_addr ? c->source_addr : "");
 	cli_out(ctx, "        Listening Port: %u", c->port);
 	cli_out(ctx, "        Phone Key Size: %u", c->phone_key_size);
+	if (c->phone_key_curve >= 0)
+		cli_out(ctx, "        Phone Key Curve: %s (EC keys)",
+		    phone_key_curve_words[c->phone_key_curve]);
 	cli_out(ctx, "        Phone KeyGen Retries: %u", c->keygen_retry);
 	cli_out(
 	    ctx, "        Phone KeyGen Timeout: %u minutes", c->keygen_timeout);
@@ -1096,6 +1128,15 @@ static const struct cli_cmd capf_cmds[] = {
             "1024 bits (default)", "2048 bits"),
         .handler = key_size_run,
         .write = key_size_write,
+        .flags = CLI_NO,
+        .no_words = 1},
+    {.syntax = "phone-key-curve <p256|p384|p521>$curve",
+        .help = HELP("EC keys generated on the phones instead of RSA "
+                     "(extension)",
+            "NIST P-256 (secp256r1)", "NIST P-384 (secp384r1)",
+            "NIST P-521 (secp521r1)"),
+        .handler = key_curve_run,
+        .write = key_curve_write,
         .flags = CLI_NO,
         .no_words = 1},
     CLI_UINT("keygen-retry", "(0-100)",

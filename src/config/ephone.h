@@ -61,6 +61,10 @@ struct ephone {
 	char *capf_auth_str; /* 4-10 digits */
 	int cert_oper; /* enum cert_oper */
 	int cert_oper_auth; /* enum capf_auth */
+	/* Not configuration: the capf-server `cert-oper ... all` operation
+	 * (enum cert_oper) this phone already completed, set by the CAPF
+	 * service from its device table; CERT_OPER_NONE = none. */
+	int capf_global_done;
 	int codec; /* enum ephone_codec */
 	int dspfarm_assist;
 	char *username;
@@ -102,8 +106,9 @@ struct ephone_template *ephone_template_find(struct config *cfg, unsigned tag);
 /*
  * The CAPF operation and auth mode that apply to a phone: its own
  * `cert-oper` first, else capf-server's `cert-oper ... all` with its
- * `auth-mode` (chapter: the ephone setting has priority).  *oper is
- * CERT_OPER_NONE when nothing is scheduled.
+ * `auth-mode` (chapter: the ephone setting has priority) unless the
+ * phone already completed that global operation (it is initiated once per
+ * phone).  *oper is CERT_OPER_NONE when nothing is scheduled.
  */
 void ephone_capf_effective(
     struct config *cfg, const struct ephone *e, int *oper, int *auth);

@@ -13,7 +13,8 @@ ephone_capf_effective(
 		*oper = e->cert_oper;
 		*auth = e->cert_oper_auth;
 	} else if (cfg->capf.present && cfg->capf.cert_oper != CERT_OPER_NONE &&
-	    cfg->capf.auth_mode != CAPF_AUTH_NONE) {
+	    cfg->capf.auth_mode != CAPF_AUTH_NONE &&
+	    e->capf_global_done != cfg->capf.cert_oper) {
 		*oper = cfg->capf.cert_oper;
 		*auth = cfg->capf.auth_mode;
 	}

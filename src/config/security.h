@@ -58,6 +58,9 @@ struct capf_server {
 	char *source_addr;
 	int auth_mode; /* enum capf_auth, default NONE */
 	unsigned phone_key_size; /* 512|1024|2048, default 1024 */
+	/* phone-key-curve (extension): EC keys on the curve
+	 * phone_key_curve_words[i] instead of RSA; -1 = RSA (default). */
+	int phone_key_curve;
 	unsigned port; /* 3804 */
 	unsigned keygen_retry; /* 3 */
 	unsigned keygen_timeout; /* 30 minutes */
@@ -65,6 +68,9 @@ struct capf_server {
 	unsigned
 	    tls_min; /* tls-version minimum (extension): 10 or 12 (default) */
 };
+
+/* "p256", "p384", "p521": CAPF's CURVE codes 0, 1, 2 (formats.md 5.5.5). */
+extern const char *const phone_key_curve_words[];
 
 struct credentials_conf {
 	int present;

@@ -781,11 +781,29 @@ request_content_decode(
 			return fail(err, SCEP_E_CONTENT, SCEP_FAIL_BAD_REQUEST,
 			    0, "envelope does not hold a PKCS#10 request");
 		pub = X509_REQ_get0_pubkey(csr);
-		if (pub == NULL || X509_REQ_verify(csr, pub) != 1) {
+		if (pub == NULL) {
 			X509_REQ_free(csr);
-			return fail(err, SCEP_E_CONTENT,
-			    SCEP_FAIL_BAD_MESSAGE_CHECK, 0,
-			    "PKCS#10 self-signature does not verify");
+			return fail(err, SCEP_E_CONTENT, SCEP_FAIL_BAD_REQUEST,
+			    0, "PKCS#10 request without a public key");
+		}
+		if (X509_REQ_verify(csr, pub) != 1) {
+			/* Not self-signed: acceptable only as a request an
+			 * RA signed for a key it vouches for (a CAPF
+			 * phone's); the caller decides whether it trusts
+			 * the signer as an RA. */
+			EVP_PKEY *ra = X509_get0_pubkey(req->signer_cert);
+
+			ERR_clear_error();
+			if (ra == NULL || req->is_signer_self_signed ||
+			    EVP_PKEY_eq(ra, pub) == 1 ||
+			    X509_REQ_verify(csr, ra) != 1) {
+				ERR_clear_error();
+				X509_REQ_free(csr);
+				return fail(err, SCEP_E_CONTENT,
+				    SCEP_FAIL_BAD_MESSAGE_CHECK, 0,
+				    "PKCS#10 self-signature does not verify");
+			}
+			req->is_ra_vouched = 1;
 		}
 		if (csr_challenge(csr, &req->challenge_password) != SCEP_OK) {
 			X509_REQ_free(csr);

@@ -127,7 +127,12 @@ struct scep_request {
 	int cipher; /* enum scep_cipher of the envelope */
 	int digest_nid; /* the SignerInfo digest (NID_sha1, ...) */
 	/* PKCSReq, RenewalReq: */
-	X509_REQ *csr; /* self-signature verified */
+	/* Self-signature verified, or (is_ra_vouched) signed with the key
+	 * of signer_cert, which is not self-signed: an RA asserting that it
+	 * checked possession of the key (a CAPF phone's public key).  The
+	 * caller must accept such a request only from an RA it trusts. */
+	X509_REQ *csr;
+	int is_ra_vouched;
 	char *challenge_password; /* NULL when absent; cleansed on free */
 	int is_signer_csr_key; /* signer cert key == CSR key */
 	/* CertPoll (IssuerAndSubject) and GetCert/GetCRL (issuer, serial): */

@@ -12,6 +12,7 @@
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
@@ -36,7 +37,14 @@ struct ca {
 	X509 *cert;
 	EVP_PKEY *key;
 	time_t not_before, not_after;
+	/* Serials reserved (committed) but not used yet: serial_next up to
+	 * serial_end, exclusive.  One commit per CA_SERIAL_BLOCK
+	 * certificates instead of one each; unused ones are skipped after a
+	 * restart, which leaves a gap and never a reuse. */
+	uint64_t serial_next, serial_end;
 };
+
+#define CA_SERIAL_BLOCK 32u
 
 /* Map store codes that have a pki meaning; pass the others through. */
 static int
@@ -427,6 +435,9 @@ ca_free(struct ca *ca)
 {
 	if (ca == NULL)
 		return;
+	if (ca->serial_end != 0)
+		(void)store_serial_release(
+		    ca->st, ca->label, ca->serial_end, ca->serial_next);
 	EVP_PKEY_free(ca->key); /* OpenSSL cleanses key material on free */
 	X509_free(ca->cert);
 	free(ca->cdp_url);
@@ -576,9 +587,16 @@ issue(struct ca *ca, const struct issue_in *in, X509 **out)
 		goto out;
 
 	/* The serial is committed before the certificate exists. */
-	rc = from_store(store_serial_reserve(ca->st, ca->label, &serial));
-	if (rc != 0)
-		goto out;
+	if (ca->serial_next == ca->serial_end) {
+		rc = from_store(store_serial_reserve_block(
+		    ca->st, ca->label, CA_SERIAL_BLOCK, &ca->serial_next));
+		if (rc != 0) {
+			ca->serial_next = ca->serial_end = 0;
+			goto out;
+		}
+		ca->serial_end = ca->serial_next + CA_SERIAL_BLOCK;
+	}
+	serial = ca->serial_next++;
 	rc = serial_set(x, serial);
 	if (rc != 0)
 		goto out;
@@ -596,9 +614,10 @@ out:
 	return rc;
 }
 
-/* Checks shared by ca_issue_csr and ca_request_add. */
+/* Checks shared by ca_issue_csr and ca_request_add.  An RA-vouched
+ * request carries the RA's signature, checked when it arrived. */
 static int
-csr_check(X509_REQ *req)
+csr_check(X509_REQ *req, int ra_vouched)
 {
 	EVP_PKEY *pub;
 
@@ -607,7 +626,7 @@ csr_check(X509_REQ *req)
 	pub = X509_REQ_get0_pubkey(req);
 	if (pub == NULL)
 		return PKI_E_FORMAT;
-	if (X509_REQ_verify(req, pub) != 1)
+	if (!ra_vouched && X509_REQ_verify(req, pub) != 1)
 		return PKI_E_SIGNATURE;
 	if (X509_NAME_entry_count(X509_REQ_get_subject_name(req)) == 0)
 		return PKI_E_INVAL;
@@ -616,13 +635,13 @@ csr_check(X509_REQ *req)
 
 static int
 issue_from_csr(struct ca *ca, X509_REQ *req, const struct ca_profile *profile,
-    int64_t request_id, X509 **out)
+    int64_t request_id, int ra_vouched, X509 **out)
 {
 	STACK_OF(X509_EXTENSION) *exts = NULL;
 	struct issue_in in;
 	int rc, idx, copy_san = profile != NULL ? profile->copy_san : 1;
 
-	rc = csr_check(req);
+	rc = csr_check(req, ra_vouched);
 	if (rc != 0)
 		return rc;
 	memset(&in, 0, sizeof(in));
@@ -649,7 +668,7 @@ ca_issue_csr(
 {
 	if (ca == NULL || req == NULL || out == NULL)
 		return PKI_E_INVAL;
-	return issue_from_csr(ca, req, profile, 0, out);
+	return issue_from_csr(ca, req, profile, 0, 0, out);
 }
 
 int
@@ -688,7 +707,9 @@ ca_revoke(struct ca *ca, uint64_t serial, int reason)
 	rc = store_ca_get(ca->st, ca->label, &row);
 	if (rc != 0)
 		return from_store(rc);
-	if (serial <= CA_CA_SERIAL || serial >= row->next_serial)
+	/* Reserved but not handed out yet counts as never issued. */
+	if (serial <= CA_CA_SERIAL || serial >= row->next_serial ||
+	    (ca->serial_end != 0 && serial >= ca->serial_next))
 		rc = PKI_E_NOTFOUND;
 	else
 		rc = from_store(store_cert_revoke(
@@ -851,7 +872,7 @@ grant_one(struct ca *ca, int64_t id)
 		rc = PKI_E_FORMAT;
 		goto out;
 	}
-	rc = issue_from_csr(ca, req, NULL, id, &x);
+	rc = issue_from_csr(ca, req, NULL, id, r->ra_vouched, &x);
 out:
 	X509_free(x);
 	X509_REQ_free(req);
@@ -859,9 +880,9 @@ out:
 	return rc;
 }
 
-int
-ca_request_add(
-    struct ca *ca, X509_REQ *req, const char *transaction_id, int64_t *id)
+static int
+request_add(struct ca *ca, X509_REQ *req, const char *transaction_id,
+    int ra_vouched, int64_t *id)
 {
 	struct store_request r, *old = NULL;
 	unsigned char *der = NULL;
@@ -873,7 +894,7 @@ ca_request_add(
 	if (ca == NULL || req == NULL || id == NULL)
 		return PKI_E_INVAL;
 	memset(&r, 0, sizeof(r));
-	rc = csr_check(req);
+	rc = csr_check(req, ra_vouched);
 	if (rc == 0)
 		rc = csr_der(req, &der, &len);
 	if (rc == 0)
@@ -906,6 +927,7 @@ ca_request_add(
 	r.subject = subject;
 	r.csr_der = der;
 	r.csr_len = len;
+	r.ra_vouched = ra_vouched;
 	rc = from_store(store_request_add(ca->st, &r, &newid));
 	if (rc == 0 && ca->p.grant_auto)
 		rc = grant_one(ca, newid);
@@ -916,6 +938,88 @@ out:
 	if (rc == 0)
 		*id = newid;
 	return rc;
+}
+
+int
+ca_request_add(
+    struct ca *ca, X509_REQ *req, const char *transaction_id, int64_t *id)
+{
+	return request_add(ca, req, transaction_id, 0, id);
+}
+
+int
+ca_request_add_vouched(struct ca *ca, X509_REQ *req, X509 *ra_cert,
+    const char *transaction_id, int64_t *id)
+{
+	if (ca == NULL || req == NULL || ra_cert == NULL)
+		return PKI_E_INVAL;
+	if (!ca_is_trusted_ra(ca, ra_cert))
+		return PKI_E_VERIFY;
+	if (X509_REQ_verify(req, X509_get0_pubkey(ra_cert)) != 1) {
+		ERR_clear_error();
+		return PKI_E_SIGNATURE;
+	}
+	return request_add(ca, req, transaction_id, 1, id);
+}
+
+/* "ioscs RA" as a CN or OU value: how IOS marks an RA certificate. */
+static int
+name_marks_ra(const X509_NAME *name)
+{
+	static const int nids[] = {NID_commonName, NID_organizationalUnitName};
+
+	for (size_t k = 0; k < sizeof(nids) / sizeof(nids[0]); k++) {
+		int i = -1;
+
+		while (
+		    (i = X509_NAME_get_index_by_NID(name, nids[k], i)) >= 0) {
+			const ASN1_STRING *v = X509_NAME_ENTRY_get_data(
+			    X509_NAME_get_entry(name, i));
+
+			if (ASN1_STRING_length(v) == 8 &&
+			    memcmp(ASN1_STRING_get0_data(v), "ioscs RA", 8) ==
+			        0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+int
+ca_is_trusted_ra(struct ca *ca, X509 *cert)
+{
+	struct store_cert *rec = NULL;
+	uint64_t serial = 0;
+	int ok;
+
+	if (ca == NULL || cert == NULL ||
+	    !name_marks_ra(X509_get_subject_name(cert)))
+		return 0;
+	if (X509_check_issued(ca->cert, cert) != X509_V_OK ||
+	    X509_verify(cert, X509_get0_pubkey(ca->cert)) != 1) {
+		ERR_clear_error();
+		return 0;
+	}
+	if (X509_cmp_current_time(X509_get0_notBefore(cert)) > 0 ||
+	    X509_cmp_current_time(X509_get0_notAfter(cert)) < 0)
+		return 0;
+	if (ASN1_INTEGER_get_uint64(&serial, X509_get0_serialNumber(cert)) != 1)
+		return 0;
+	/* Not revoked (at database level minimum nothing else of it is
+	 * recorded; a revocation always is). */
+	switch (store_cert_get(ca->st, ca->label, serial, &rec)) {
+	case 0:
+		ok = rec->revoked_at == 0;
+		break;
+	case STORE_E_NOTFOUND:
+		ok = 1;
+		break;
+	default:
+		ok = 0;
+		break;
+	}
+	store_cert_free(rec);
+	return ok;
 }
 
 struct req_collect {
@@ -1133,7 +1237,9 @@ ca_info(struct ca *ca, struct ca_info *out)
 	rc = requests_collect(ca, STORE_REQ_PENDING, 0, &c);
 	if (rc == 0) {
 		memset(out, 0, sizeof(*out));
-		out->last_serial = row->next_serial - 1;
+		/* The last serial handed out, not the last reserved. */
+		out->last_serial = ca->serial_end != 0 ? ca->serial_next - 1
+		                                       : row->next_serial - 1;
 		out->ca_not_before = ca->not_before;
 		out->ca_not_after = ca->not_after;
 		out->crl_next_update = (time_t)row->crl_next_update;

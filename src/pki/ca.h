@@ -146,6 +146,22 @@ int ca_crl(struct ca *ca, unsigned hours, X509_CRL **out);
  */
 int ca_request_add(
     struct ca *ca, X509_REQ *req, const char *transaction_id, int64_t *id);
+/*
+ * The same for a request that a registration authority signed with its
+ * own key for a public key it vouches for (a CAPF phone's, whose private
+ * key never leaves the phone): req's signature must verify with ra_cert's
+ * key, and ra_cert must be a trusted RA (ca_is_trusted_ra), else
+ * PKI_E_SIGNATURE / PKI_E_VERIFY.  Otherwise as ca_request_add.
+ */
+int ca_request_add_vouched(struct ca *ca, X509_REQ *req, X509 *ra_cert,
+    const char *transaction_id, int64_t *id);
+/*
+ * 1 when cert is an RA certificate this CA trusts: issued by this CA
+ * (its signature), not revoked, within its dates, with "ioscs RA" as a CN or
+ * OU of its subject (IOS's mark of an RA certificate: the RA trustpoint's
+ * `subject-name cn=ioscs RA`).
+ */
+int ca_is_trusted_ra(struct ca *ca, X509 *cert);
 
 struct ca_request {
 	int64_t id;

@@ -29,6 +29,7 @@
 struct keystore {
 	char *dir;
 	char *pass; /* NULL: keys stored unencrypted */
+	uint64_t generation; /* bumped by every write or delete */
 };
 
 const char *
@@ -262,6 +263,7 @@ keystore_put(
 	if (rc != 0)
 		goto out;
 	rc = tmp_commit(ks, tmp, label, overwrite);
+	ks->generation++;
 out:
 	buf_wipe(&pem);
 	return rc;
@@ -426,7 +428,14 @@ keystore_delete(struct keystore *ks, const char *label)
 	key_path(ks, label, path, sizeof(path));
 	if (unlink(path) != 0)
 		return errno == ENOENT ? PKI_E_NOTFOUND : PKI_E_IO;
+	ks->generation++;
 	return dir_sync(ks);
+}
+
+uint64_t
+keystore_generation(const struct keystore *ks)
+{
+	return ks->generation;
 }
 
 static void

@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 
+#include <stdint.h>
+
 #include <openssl/evp.h>
 
 #include "lib/buf.h"
@@ -100,6 +102,10 @@ int keystore_load(struct keystore *ks, const char *label, EVP_PKEY **out);
 /* 1 when a key of that label exists, 0 otherwise. */
 int keystore_exists(struct keystore *ks, const char *label);
 int keystore_delete(struct keystore *ks, const char *label);
+/* A counter that changes whenever a key is written or deleted through
+ * this keystore: callers holding loaded keys compare it to know their
+ * copies are still the stored ones. */
+uint64_t keystore_generation(const struct keystore *ks);
 /*
  * All keys, sorted by label; *out is malloc'ed (free()), *n its length.
  * A file that cannot be decoded is listed as KEYSTORE_UNKNOWN, 0 bits.

@@ -74,6 +74,11 @@ static const char *const migrations[] = {
 	"  not_after INTEGER,"
 	"  cert_der BLOB"
 	");",
+	/* 2 -> 3: requests an RA signed for a key it vouches for (CAPF). */
+	"ALTER TABLE requests ADD COLUMN ra_vouched INTEGER NOT NULL "
+	"  DEFAULT 0;",
+	/* 3 -> 4: the capf-server `cert-oper ... all` a device completed. */
+	"ALTER TABLE capf_device ADD COLUMN global_done TEXT;",
 };
 /* clang-format on */
 
@@ -547,7 +552,7 @@ store_ca_delete(struct store *s, const char *label)
  * with its nextUpdate) in a transaction of its own. */
 static int
 ca_counter_next(struct store *s, const char *ca, int is_crl,
-    int64_t next_update, uint64_t *value)
+    int64_t next_update, uint64_t count, uint64_t *value)
 {
 	sqlite3_stmt *st = NULL;
 	uint64_t v = 0;
@@ -576,20 +581,22 @@ ca_counter_next(struct store *s, const char *ca, int is_crl,
 	v = (uint64_t)col_i64(st, 0);
 	sqlite3_finalize(st);
 	st = NULL;
-	if (v >= (uint64_t)INT64_MAX) {
+	if (count == 0 || v >= (uint64_t)INT64_MAX - count) {
 		rc = STORE_E_INVAL;
 		goto out;
 	}
 	rc = prepare(s,
-	    is_crl ? "UPDATE ca SET crl_number = crl_number + 1, "
+	    is_crl ? "UPDATE ca SET crl_number = crl_number + ?3, "
 	             "crl_next_update = ?2 WHERE label = ?1"
-	           : "UPDATE ca SET next_serial = next_serial + 1 "
+	           : "UPDATE ca SET next_serial = next_serial + ?3 "
 	             "WHERE label = ?1",
 	    &st);
 	if (rc == 0)
 		rc = bind_text(st, 1, ca);
 	if (rc == 0 && is_crl)
 		rc = bind_i64(st, 2, next_update);
+	if (rc == 0)
+		rc = bind_i64(st, 3, (int64_t)count);
 	if (rc == 0)
 		rc = step_done(st);
 out:
@@ -603,14 +610,49 @@ out:
 int
 store_serial_reserve(struct store *s, const char *ca, uint64_t *serial)
 {
-	return ca_counter_next(s, ca, 0, 0, serial);
+	return ca_counter_next(s, ca, 0, 0, 1, serial);
+}
+
+int
+store_serial_reserve_block(
+    struct store *s, const char *ca, unsigned count, uint64_t *first)
+{
+	return ca_counter_next(s, ca, 0, 0, count, first);
+}
+
+int
+store_serial_release(
+    struct store *s, const char *ca, uint64_t block_end, uint64_t next)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (s == NULL || ca == NULL || next > block_end ||
+	    block_end >= (uint64_t)INT64_MAX)
+		return STORE_E_INVAL;
+	if (next == block_end)
+		return 0;
+	rc = prepare(s,
+	    "UPDATE ca SET next_serial = ?2 WHERE label = ?1 AND "
+	    "next_serial = ?3",
+	    &st);
+	if (rc == 0)
+		rc = bind_text(st, 1, ca);
+	if (rc == 0)
+		rc = bind_i64(st, 2, (int64_t)next);
+	if (rc == 0)
+		rc = bind_i64(st, 3, (int64_t)block_end);
+	if (rc == 0)
+		rc = step_done(st);
+	sqlite3_finalize(st);
+	return rc;
 }
 
 int
 store_crl_number_next(
     struct store *s, const char *ca, int64_t next_update, uint64_t *crl_number)
 {
-	return ca_counter_next(s, ca, 1, next_update, crl_number);
+	return ca_counter_next(s, ca, 1, next_update, 1, crl_number);
 }
 
 /* ------------------------------------------------------------------ */
@@ -828,8 +870,8 @@ store_request_add(struct store *s, const struct store_request *r, int64_t *id)
 		return rc;
 	rc = prepare(s,
 	    "INSERT INTO requests (ca, state, received, transaction_id, "
-	    "subject, csr_der, fingerprint) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-	    "?7)",
+	    "subject, csr_der, fingerprint, ra_vouched) VALUES (?1, ?2, ?3, "
+	    "?4, ?5, ?6, ?7, ?8)",
 	    &st);
 	if (rc == 0)
 		rc = bind_text(st, 1, r->ca);
@@ -846,6 +888,8 @@ store_request_add(struct store *s, const struct store_request *r, int64_t *id)
 	if (rc == 0)
 		rc = bind_text(st, 7, r->fingerprint);
 	if (rc == 0)
+		rc = bind_i64(st, 8, r->ra_vouched != 0);
+	if (rc == 0)
 		rc = step_done(st);
 	if (rc == 0)
 		newid = (int64_t)sqlite3_last_insert_rowid(s->db);
@@ -858,7 +902,7 @@ store_request_add(struct store *s, const struct store_request *r, int64_t *id)
 
 #define REQ_COLUMNS                                                            \
 	"id, ca, state, received, transaction_id, subject, csr_der, "          \
-	"fingerprint, serial, cert_der"
+	"fingerprint, serial, cert_der, ra_vouched"
 
 /* A struct store_request (void * for collect_rows). */
 static void *
@@ -880,6 +924,7 @@ request_from_row(sqlite3_stmt *st)
 		    (const char *)fp);
 	r->serial = (uint64_t)col_i64(st, 8);
 	r->cert_der = col_blob_dup(st, 9, &r->cert_len);
+	r->ra_vouched = col_i64(st, 10) != 0;
 	return r;
 }
 
@@ -1170,7 +1215,7 @@ store_kv_delete(struct store *s, const char *key)
 
 #define CAPF_COLUMNS                                                           \
 	"device, pending_op, attempts, last_op, last_result, last_time, "      \
-	"serial, issuer, not_after, cert_der"
+	"serial, issuer, not_after, cert_der, global_done"
 
 /* A struct store_capf (void * for collect_rows). */
 static void *
@@ -1188,6 +1233,7 @@ capf_from_row(sqlite3_stmt *st)
 	r->issuer = col_text_dup(st, 7);
 	r->not_after = col_i64(st, 8);
 	r->cert_der = col_blob_dup(st, 9, &r->cert_len);
+	r->global_done = col_text_dup(st, 10);
 	return r;
 }
 
@@ -1241,7 +1287,7 @@ store_capf_put(struct store *s, const struct store_capf *r)
 		return rc;
 	rc = prepare(s,
 	    "INSERT OR REPLACE INTO capf_device (" CAPF_COLUMNS ") VALUES "
-	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	    &st);
 	if (rc == 0)
 		rc = bind_text(st, 1, r->device);
@@ -1267,9 +1313,21 @@ store_capf_put(struct store *s, const struct store_capf *r)
 		    ? bind_blob(st, 10, r->cert_der, r->cert_len)
 		    : map_rc(sqlite3_bind_null(st, 10));
 	if (rc == 0)
+		rc = bind_opt_text(st, 11, r->global_done);
+	if (rc == 0)
 		rc = step_done(st);
 	sqlite3_finalize(st);
 	return txn_end(s, rc);
+}
+
+int
+store_capf_clear_global_done(struct store *s)
+{
+	if (s == NULL)
+		return STORE_E_INVAL;
+	return exec_sql(s,
+	    "UPDATE capf_device SET global_done = NULL WHERE global_done "
+	    "IS NOT NULL");
 }
 
 void
@@ -1283,6 +1341,7 @@ store_capf_free(struct store_capf *r)
 	free(r->last_result);
 	free(r->issuer);
 	free(r->cert_der);
+	free(r->global_done);
 	free(r);
 }
 

@@ -36,7 +36,7 @@ enum store_err {
 const char *store_err_str(int err);
 
 /* The schema version this program writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 4
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 struct store;
@@ -90,6 +90,15 @@ int store_ca_delete(struct store *s, const char *label);
  * transaction, whose rollback would undo the reservation.
  */
 int store_serial_reserve(struct store *s, const char *ca, uint64_t *serial);
+/* The same for count consecutive serials first..first+count-1 in one
+ * committed transaction (a CA hands them out from memory; a crash skips
+ * the rest of the block, never reuses one). */
+int store_serial_reserve_block(
+    struct store *s, const char *ca, unsigned count, uint64_t *first);
+/* Give back the unused end of a block at a clean close: next_serial
+ * becomes next again if it is still block_end (nobody reserved after). */
+int store_serial_release(
+    struct store *s, const char *ca, uint64_t block_end, uint64_t next);
 
 /* Take the next CRL number and record the CRL's nextUpdate (committed,
  * like serials, so numbers only increase).  STORE_E_TXN inside a
@@ -158,6 +167,9 @@ struct store_request {
 	uint64_t serial; /* 0 until issued */
 	unsigned char *cert_der; /* the issued certificate, for SCEP polls */
 	size_t cert_len;
+	/* Signed by a trusted RA for a key it vouches for, not by the
+	 * subject key (a CAPF phone's): no self-signature to check. */
+	int ra_vouched;
 };
 
 /* Add a request (id, serial and cert fields of r are ignored); *id gets
@@ -207,7 +219,14 @@ struct store_capf {
 	int64_t not_after; /* 0 = none */
 	unsigned char *cert_der; /* NULL = no certificate known */
 	size_t cert_len;
+	/* The capf-server `cert-oper X all` operation ("upgrade", ...) the
+	 * device completed: it is not started again for it.  NULL = none. */
+	char *global_done;
 };
+
+/* Forget every device's global_done (the global operation was removed:
+ * configuring it again starts it again on every device). */
+int store_capf_clear_global_done(struct store *s);
 
 /* STORE_E_NOTFOUND for a device never seen. */
 int store_capf_get(

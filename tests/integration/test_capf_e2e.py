@@ -410,6 +410,108 @@ def test_ephone_cert_oper_wins_over_capf_server_all(daemons, tmp_path):
     assert "fetch" in row(d, MP2)
 
 
+MG = "001122330051"
+
+
+def test_capf_server_all_runs_once_per_phone(daemons, tmp_path):
+    """`cert-oper upgrade all` initiates the upgrade on every phone once:
+    a phone that completed it is not upgraded at every boot, across a
+    restart too; removing and configuring it again starts it again."""
+    d = make_cme(daemons, [(1, MG, [])],
+                 capf_extra=["auth-mode null-string",
+                             "cert-oper upgrade all"])
+    state = tmp_path / "ph"
+    assert all(b"<capfList>" in f for f in phone_files(d, tmp_path, MG))
+    p, rep = run_phone(d, state, MG)
+    installed(p, rep, MG)
+    first = check_lsc(d, tmp_path, state, MG)
+    # Done for this phone: no longer announced, nothing to do.
+    assert all(b"<capfList>" not in f for f in phone_files(d, tmp_path, MG))
+    assert "cert-oper upgrade all" in d.running()
+    p, rep = run_phone(d, state, MG)
+    assert p.returncode == 0, p.stderr
+    assert rep[MG]["capf"] is None or rep[MG]["capf"]["end_reason"] == 0
+    # The same after a restart (the device table remembers).
+    d.cli("write memory", check=True)
+    d.stop()
+    d.start()
+    for _ in range(100):
+        if f"listening on 127.0.0.1 port {d.capf_port}" in show(d):
+            break
+        time.sleep(0.1)
+    assert all(b"<capfList>" not in f for f in phone_files(d, tmp_path, MG))
+    p, rep = run_phone(d, state, MG)
+    assert p.returncode == 0, p.stderr
+    assert rep[MG]["capf"] is None or rep[MG]["capf"]["end_reason"] == 0
+    assert check_lsc(d, tmp_path, state, MG).serial_number == \
+        first.serial_number
+    # Removed and configured again: a new initiation.
+    d.cli("configure terminal", "capf-server", "no cert-oper upgrade all",
+          "cert-oper upgrade all", "end", check=True)
+    assert all(b"<capfList>" in f for f in phone_files(d, tmp_path, MG))
+    p, rep = run_phone(d, state, MG)
+    installed(p, rep, MG)
+    assert check_lsc(d, tmp_path, state, MG).serial_number != \
+        first.serial_number
+
+
+ME = "001122330061"
+
+
+def signer_version(d, tmp_path):
+    out = tmp_path / f"ctl-{time.monotonic_ns()}.tlv"
+    assert tftp_get(d.tftp_port, "CTLFile.tlv", out)
+    p = subprocess.run([str(BUILD / "opencme-tlv"), "parse", str(out)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    m = [l for l in p.stdout.splitlines() if l.startswith("Signer version")]
+    return m[0].split()[-1] if m else None
+
+
+def test_ec_phone_keys_with_phone_key_curve(daemons, tmp_path):
+    """`phone-key-curve p256` (extension): KEY_GENERATE_REQUEST asks for
+    EC P-256; the trust list is re-signed with SIGNER_VERSION 1.1, which
+    phones need before they enroll EC keys; the LSC carries the phone's
+    EC key and verifies against our CA."""
+    d = make_cme(daemons, [(1, ME, ["cert-oper upgrade auth-mode "
+                                    "null-string"])],
+                 capf_extra=["auth-mode null-string"])
+    assert signer_version(d, tmp_path) != "1.1"
+    state = tmp_path / "ph"
+    # The phone trusts this first list; the next one (1.1) must come
+    # signed by a SAST it holds.
+    p, rep = run_phone(d, state, ME, extra=["--no-capf"])
+    assert p.returncode == 0, p.stderr
+    d.cli("configure terminal", "capf-server", "phone-key-curve p384",
+          "end", check=True)
+    assert "phone-key-curve p384" in d.running()
+    assert "Phone Key Curve: p384" in d.cli("show capf-server summary",
+                                            check=True).stdout
+    assert signer_version(d, tmp_path) == "1.1"
+    p, rep = run_phone(d, state, ME)
+    r = installed(p, rep, ME)
+    cert = check_lsc(d, tmp_path, state, ME)
+    key = cert.public_key()
+    assert key.curve.name == "secp384r1", key
+    # Back to RSA: the list keeps 1.1 only while EC is configured.
+    d.cli("configure terminal", "capf-server", "no phone-key-curve", "end",
+          check=True)
+    assert "phone-key-curve" not in d.running()
+    assert signer_version(d, tmp_path) != "1.1"
+
+
+def test_ec_phone_keys_from_the_startup_config(daemons, tmp_path):
+    d = make_cme(daemons, [(1, ME, ["cert-oper upgrade auth-mode "
+                                    "null-string"])],
+                 capf_extra=["auth-mode null-string", "phone-key-curve p256"])
+    assert signer_version(d, tmp_path) == "1.1"
+    state = tmp_path / "ph"
+    p, rep = run_phone(d, state, ME)
+    installed(p, rep, ME)
+    assert check_lsc(d, tmp_path, state, ME).public_key().curve.name == \
+        "secp256r1"
+
+
 # ---- 6. a hundred phones -------------------------------------------------
 
 def test_hundred_phones_at_once(daemons, tmp_path):

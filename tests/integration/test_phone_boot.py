@@ -518,13 +518,14 @@ def capf_lab(tmp_path):
              (("sast", sast, sast_k), ("cme", cme_c, cme_k),
               ("capf", capf, capf_k))}
 
-    def files(mode, port):
+    def files(mode, port, signer_version="1.0"):
         ctl = lab / "CTLFile.tlv"
         tlv_tool("build", "ctl", "--out", ctl, "--signer-cert",
                  paths["sast"][0], "--signer-key", paths["sast"][1],
                  "--sast", paths["sast"][0], "--record",
                  f"ccm+tftp:{paths['cme'][0]}", "--record",
-                 f"capf:{paths['capf'][0]}")
+                 f"capf:{paths['capf'][0]}", "--signer-version",
+                 signer_version)
         xml = lab / "cnf.xml"
         xml.write_text(CNF.format(mode=mode, port=port))
         sgn = lab / "cnf.xml.sgn"
@@ -540,12 +541,15 @@ def capf_lab(tmp_path):
 
 
 def run_capf(capf_lab, tmp_path, ops, mode=2, curve=None, extra=(),
-             capf_cert=None, after=None):
+             capf_cert=None, after=None, signer_version=None):
+    # Phones enroll EC keys only under a 1.1 trust list.
+    if signer_version is None:
+        signer_version = "1.0" if curve is None else "1.1"
     ca, ca_k = make_cert("LSC-CA")  # lab/lsc-ca.pem
     ca_pem, _ = write_pair(capf_lab["dir"], "lsc-ca", ca, ca_k)
     cert_pem, key_pem = capf_cert or capf_lab["paths"]["capf"]
     server = FakeCapf(tmp_path, cert_pem, key_pem, ca, ca_k, ops, curve)
-    srv = FakeTftp(capf_lab["files"](mode, server.port))
+    srv = FakeTftp(capf_lab["files"](mode, server.port, signer_version))
     results = []
     try:
         for _ in ops:
@@ -612,6 +616,17 @@ def test_capf_ec_key_and_auth_string(capf_lab, tmp_path):
     assert auth[11] == b"123456\x00"
     key = [s for s in server.seen if s[0] == "key"][0][1]
     assert key.curve.name == "secp384r1"
+
+
+def test_capf_ec_refused_under_a_1_0_trust_list(capf_lab, tmp_path):
+    server, res, _ = run_capf(capf_lab, tmp_path, ["install"], curve=0,
+                              signer_version="1.0")
+    p, rep = res[0]
+    r = rep["001122334401"]
+    assert p.returncode != 0 and r["capf"]["ok"] is False, r
+    assert r["lsc"] is None
+    assert "SIGNER_VERSION 1.0" in p.stderr
+    assert not [s for s in server.seen if s[0] == "key"]
 
 
 def test_capf_mic_authentication_signs_the_device_name(capf_lab, tmp_path):

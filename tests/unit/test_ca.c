@@ -353,6 +353,19 @@ ca_reopens_with_the_same_certificate_and_serials(void **state)
 	x = issue_rsa(ca, "CN=one");
 	assert_int_equal(serial_of(x), 2);
 	X509_free(x);
+	/* What a crash now would leave: another connection sees serial 2
+	 * (and the rest of the block) reserved, so it cannot be reused. */
+	{
+		struct store *other = NULL;
+		struct store_ca *row = NULL;
+
+		snprintf(path, sizeof(path), "%s/ca.sqlite3", f->dir);
+		assert_int_equal(store_open(path, &other), 0);
+		assert_int_equal(store_ca_get(other, "CS", &row), 0);
+		assert_true(row->next_serial > 2);
+		store_ca_free(row);
+		store_free(other);
+	}
 	n1 = i2d_X509(ca_cert(ca), &der1);
 	ca_free(ca);
 	store_free(f->st);
@@ -934,6 +947,85 @@ ca_grant_auto_issues_requests_on_arrival(void **state)
 	X509_REQ_free(r);
 }
 
+/* A request for the phone's key (ec_key) signed by the RA's (rsa_key). */
+static X509_REQ *
+vouched_csr(const char *subject)
+{
+	X509_REQ *req = X509_REQ_new();
+	X509_NAME *name = NULL;
+
+	assert_int_equal(pki_name_parse(subject, &name), 0);
+	assert_true(X509_REQ_set_subject_name(req, name));
+	assert_true(X509_REQ_set_pubkey(req, ec_key));
+	assert_true(X509_REQ_sign(req, rsa_key, EVP_sha256()) > 0);
+	X509_NAME_free(name);
+	return req;
+}
+
+/* CAPF through an RA: the RA signs the request for a phone's key; the
+ * CA takes it only from an RA certificate it issued, marked "ioscs RA",
+ * not revoked, with the RA's signature on the request. */
+static void
+ca_takes_ra_vouched_requests_only_from_a_trusted_ra(void **state)
+{
+	struct fx *f = *state;
+	struct ca_params p = {.grant_auto = 1};
+	X509 *ra = issue_rsa(f->ca, "CN=ioscs RA,O=Lab");
+	X509 *ou = issue_rsa(f->ca, "CN=cme,OU=ioscs RA");
+	X509 *plain = issue_rsa(f->ca, "CN=router1");
+	X509_REQ *req = vouched_csr("CN=SEP001122334455,O=Lab");
+	X509_REQ *self = make_csr(ec_key, "CN=SEP001122334455", NULL);
+	X509 *x = NULL;
+	int64_t id = 0;
+	int st = -1;
+
+	assert_int_equal(ca_params_set(f->ca, &p), 0);
+	assert_true(ca_is_trusted_ra(f->ca, ra));
+	assert_true(ca_is_trusted_ra(f->ca, ou));
+	assert_false(ca_is_trusted_ra(f->ca, plain));
+	assert_false(ca_is_trusted_ra(f->ca, ca_cert(f->ca)));
+	/* An ordinary request cannot go through the vouched path... */
+	assert_int_equal(
+	    ca_request_add(f->ca, req, "V0", &id), PKI_E_SIGNATURE);
+	assert_int_equal(
+	    ca_request_add_vouched(f->ca, req, plain, "V1", &id), PKI_E_VERIFY);
+	/* ...a request the RA did not sign neither. */
+	assert_int_equal(ca_request_add_vouched(f->ca, self, ra, "V2", &id),
+	    PKI_E_SIGNATURE);
+	assert_int_equal(ca_request_add_vouched(f->ca, req, ra, "V3", &id), 0);
+	assert_int_equal(
+	    ca_request_lookup_by_transaction(f->ca, "V3", &st, &x), 0);
+	assert_int_equal(st, STORE_REQ_ISSUED);
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x), ec_key), 1);
+	{
+		char *n = name_of(X509_get_subject_name(x));
+
+		assert_string_equal(n, "/CN=SEP001122334455/O=Lab");
+		OPENSSL_free(n);
+	}
+	X509_free(x);
+	x = NULL;
+	/* Manual grant re-reads the stored request: still vouched. */
+	p.grant_auto = 0;
+	assert_int_equal(ca_params_set(f->ca, &p), 0);
+	assert_int_equal(ca_request_add_vouched(f->ca, req, ra, "V4", &id), 0);
+	assert_int_equal(ca_request_grant(f->ca, id, NULL), 0);
+	assert_int_equal(
+	    ca_request_lookup_by_transaction(f->ca, "V4", &st, &x), 0);
+	assert_int_equal(st, STORE_REQ_ISSUED);
+	X509_free(x);
+	/* A revoked RA is no longer trusted. */
+	assert_int_equal(ca_revoke(f->ca, serial_of(ra), 1), 0);
+	assert_false(ca_is_trusted_ra(f->ca, ra));
+	assert_int_equal(
+	    ca_request_add_vouched(f->ca, req, ra, "V5", &id), PKI_E_VERIFY);
+	X509_REQ_free(req);
+	X509_REQ_free(self);
+	X509_free(ra);
+	X509_free(ou);
+	X509_free(plain);
+}
+
 /* ------------------------------------------------------------------ */
 /* DN strings */
 
@@ -1061,6 +1153,9 @@ main(void)
 	        ca_open_refuses_bad_labels_and_params, fx_setup_bare,
 	        fx_teardown),
 	    cmocka_unit_test(ca_reopens_with_the_same_certificate_and_serials),
+	    cmocka_unit_test_setup_teardown(
+	        ca_takes_ra_vouched_requests_only_from_a_trusted_ra, fx_setup,
+	        fx_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        ca_open_detects_a_replaced_key, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(

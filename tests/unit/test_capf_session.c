@@ -23,6 +23,8 @@ struct fake {
 	struct store *st;
 	int issued, done, revoked;
 	EVP_PKEY *signer;
+	int deferred; /* issue answers 1, as through an RA */
+	X509 *later; /* what the "CA" would send */
 };
 
 static int
@@ -63,6 +65,10 @@ f_issue(void *arg, const char *ca, EVP_PKEY *pub, const char *device,
 	X509_set_pubkey(x, pub);
 	X509_sign(x, f->signer, EVP_sha256());
 	f->issued++;
+	if (f->deferred) {
+		f->later = x;
+		return 1;
+	}
 	*out = x;
 	return 0;
 }
@@ -168,7 +174,8 @@ fake_new(int oper, int auth)
 
 	f->pol.oper = oper;
 	f->pol.auth = auth;
-	f->pol.key_size = 2048;
+	f->pol.key_size = 1024; /* the test keys: EVP_RSA_gen(1024) */
+	f->pol.curve = -1;
 	f->pol.keygen_retry = 2;
 	f->pol.keygen_timeout_ms = 1000;
 	assert_int_equal(store_open(":memory:", &f->st), 0);
@@ -242,6 +249,79 @@ upgrade_with_retries_then_success(void **state)
 	OPENSSL_free(spki);
 	EVP_PKEY_free(key);
 	capf_sess_free(s);
+	buf_free(&out);
+	fake_free(f);
+}
+
+/* Through an RA: the LSC comes later; the session waits in between,
+ * takes keep-alives, and times out on a CA that never answers. */
+static void
+deferred_issue_goes_on_when_the_ca_answers(void **state)
+{
+	struct fake *f = fake_new(CAPF_OP_UPGRADE, 2);
+	struct buf out = BUF_INIT;
+	EVP_PKEY *key = EVP_RSA_gen(1024);
+	unsigned char *spki = NULL;
+	uint8_t m[1024];
+	int rc, reason, len;
+	struct capf_sess *s;
+
+	(void)state;
+	f->signer = key;
+	f->deferred = 1;
+	len = i2d_PUBKEY(key, &spki);
+	/* 1: the CA answers. */
+	s = open_session(f, "SEP001122334455", "", &out, &rc);
+	buf_reset(&out);
+	rc = capf_sess_input(s, m,
+	    put_hdr(m, 4, 7, put_elem(m + 8, 9, spki, (size_t)len)), &out);
+	assert_int_equal(rc, CAPF_SESS_MORE);
+	assert_int_equal(out.len, 0); /* nothing to say yet */
+	assert_int_equal(capf_sess_timeout_ms(s), CAPF_SESS_ISSUE_MS);
+	assert_int_equal(
+	    capf_sess_input(s, m, put_hdr(m, 17, 7, 0), &out), CAPF_SESS_MORE);
+	rc = capf_sess_issued(s, f->later, NULL, &out);
+	f->later = NULL;
+	assert_int_equal(rc, CAPF_SESS_MORE);
+	assert_int_equal(last_cmd(&out, &reason), 9);
+	rc = capf_sess_input(
+	    s, m, put_hdr(m, 10, 7, put_elem(m + 8, 1, "\x01", 1)), &out);
+	assert_int_equal(rc, CAPF_SESS_CLOSE);
+	assert_int_equal(last_cmd(&out, &reason), 15);
+	assert_int_equal(reason, 1);
+	assert_int_equal(f->done, 1);
+	capf_sess_free(s);
+
+	/* 2: the CA refuses: the operation fails, stays pending. */
+	buf_reset(&out);
+	s = open_session(f, "SEP001122334455", "", &out, &rc);
+	rc = capf_sess_input(s, m,
+	    put_hdr(m, 4, 7, put_elem(m + 8, 9, spki, (size_t)len)), &out);
+	X509_free(f->later);
+	f->later = NULL;
+	buf_reset(&out);
+	rc = capf_sess_issued(s, NULL, "refused", &out);
+	assert_int_equal(rc, CAPF_SESS_CLOSE);
+	assert_int_equal(last_cmd(&out, &reason), 15);
+	assert_int_equal(reason, 7);
+	assert_int_equal(f->done, 1);
+	capf_sess_free(s);
+
+	/* 3: the CA never answers. */
+	buf_reset(&out);
+	s = open_session(f, "SEP001122334455", "", &out, &rc);
+	rc = capf_sess_input(s, m,
+	    put_hdr(m, 4, 7, put_elem(m + 8, 9, spki, (size_t)len)), &out);
+	X509_free(f->later);
+	f->later = NULL;
+	buf_reset(&out);
+	assert_int_equal(capf_sess_timeout(s, &out), CAPF_SESS_CLOSE);
+	assert_int_equal(last_cmd(&out, &reason), 15);
+	assert_int_equal(reason, 7);
+	capf_sess_free(s);
+
+	OPENSSL_free(spki);
+	EVP_PKEY_free(key);
 	buf_free(&out);
 	fake_free(f);
 }
@@ -339,6 +419,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(upgrade_with_retries_then_success),
+	    cmocka_unit_test(deferred_issue_goes_on_when_the_ca_answers),
 	    cmocka_unit_test(
 	        keygen_timeout_after_retries_keeps_operation_pending),
 	    cmocka_unit_test(auth_unknown_and_no_action),

@@ -93,12 +93,12 @@ phone_boot_trust(struct phone *p)
 
 	p->state = PHONE_TRUST;
 	snprintf(name, sizeof(name), "CTL%s.tlv", p->name);
-	rc = tftp_fetch(o->tftp_host, o->tftp_port, name, o->timeout_s, &b, err,
-	    sizeof(err));
+	rc = tftp_fetch(p, o->tftp_host, o->tftp_port, name, o->timeout_s, &b,
+	    err, sizeof(err));
 	if (rc == TFTP_FETCH_NOTFOUND) {
 		snprintf(name, sizeof(name), "CTLFile.tlv");
-		rc = tftp_fetch(o->tftp_host, o->tftp_port, name, o->timeout_s,
-		    &b, err, sizeof(err));
+		rc = tftp_fetch(p, o->tftp_host, o->tftp_port, name,
+		    o->timeout_s, &b, err, sizeof(err));
 	}
 	if (rc == TFTP_FETCH_NOTFOUND) {
 		/* No trust list served: a non-secure system, or keep the
@@ -329,8 +329,8 @@ phone_boot_config(struct phone *p)
 	    has_role(p->trust, TLV_ROLE_CCM_TFTP);
 	snprintf(name, sizeof(name), "%s.cnf.xml%s", p->name,
 	    want_signed ? ".sgn" : "");
-	rc = tftp_fetch(o->tftp_host, o->tftp_port, name, o->timeout_s, &b, err,
-	    sizeof(err));
+	rc = tftp_fetch(p, o->tftp_host, o->tftp_port, name, o->timeout_s, &b,
+	    err, sizeof(err));
 	if (rc != 0) {
 		buf_free(&b);
 		phone_fail(p, "%s", err);

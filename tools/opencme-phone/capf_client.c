@@ -427,11 +427,25 @@ answer_keygen(struct capf_sess *s, const struct capf_msg *req)
 	if (p->o->keygen_delay_s)
 		sleep(p->o->keygen_delay_s);
 	EVP_PKEY_free(s->new_key);
-	s->new_key =
-	    phone_key_pool ? pool_key(p, req, what, sizeof(what)) : NULL;
-	pooled = s->new_key != NULL;
-	if (s->new_key == NULL)
-		s->new_key = generate_key(req, what, sizeof(what));
+	s->new_key = NULL;
+	pooled = 0;
+	if (req->key_type == CAPF_KEY_EC &&
+	    (p->trust == NULL ||
+	        !(p->trust->signer_version_major > 1 ||
+	            (p->trust->signer_version_major == 1 &&
+	                p->trust->signer_version_minor >= 1)))) {
+		/* Like a phone: EC enrollment only under a 1.1 trust list
+		 * (formats.md 2.10). */
+		snprintf(what, sizeof(what),
+		    "EC asked for, the trust list is SIGNER_VERSION 1.0");
+	} else {
+		s->new_key = phone_key_pool
+		    ? pool_key(p, req, what, sizeof(what))
+		    : NULL;
+		pooled = s->new_key != NULL;
+		if (s->new_key == NULL)
+			s->new_key = generate_key(req, what, sizeof(what));
+	}
 	if (s->new_key == NULL || (len = i2d_PUBKEY(s->new_key, &spki)) <= 0) {
 		phone_log(p, "CAPF key generation failed (%s)", what);
 		rc = capf_build_key_gen_response(
@@ -620,8 +634,8 @@ check_server_cert(struct capf_sess *s, char *why, size_t cap)
 }
 
 static int
-tcp_connect(
-    const char *host, unsigned port, unsigned timeout_s, char *err, size_t cap)
+tcp_connect(const struct phone *p, const char *host, unsigned port,
+    unsigned timeout_s, char *err, size_t cap)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char ps[16];
@@ -644,7 +658,8 @@ tcp_connect(
 			continue;
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		if (phone_bind_source(p, fd, ai->ai_family) == 0 &&
+		    connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
 		saved = errno;
 		close(fd);
@@ -767,7 +782,7 @@ phone_capf_run(struct phone *p)
 		    "capfAuthMode 1 but no --auth-string: sending an "
 		    "empty one");
 
-	fd = tcp_connect(p->cfg.capf_host, p->cfg.capf_port, p->o->timeout_s,
+	fd = tcp_connect(p, p->cfg.capf_host, p->cfg.capf_port, p->o->timeout_s,
 	    p->capf.detail, sizeof(p->capf.detail));
 	if (fd < 0)
 		goto out;

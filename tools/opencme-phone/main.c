@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,8 +42,9 @@ usage(FILE *out)
 	    "[--no-capf]\n"
 	    "       [--report json] [--timeout S] [--keygen-delay S] "
 	    "[--no-keygen-answer]\n"
-	    "       [--key-pool DIR] [--no-register] [--hold-seconds S]\n"
-	    "       [--sccp-tls-port P] [--force-tcp] [--tls-keylog FILE]\n");
+	    "       [--key-pool DIR] [--source-ip FIRST] [--no-register]\n"
+	    "       [--hold-seconds S] [--sccp-tls-port P] [--force-tcp]\n"
+	    "       [--tls-keylog FILE]\n");
 }
 
 static void
@@ -458,6 +462,19 @@ parse_tftp(char *s, struct phone_opts *o)
 }
 
 int
+phone_bind_source(const struct phone *p, int fd, int family)
+{
+	struct sockaddr_in sin;
+
+	if (p->source_ip == 0 || family != AF_INET)
+		return 0;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(p->source_ip);
+	return bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+}
+
+int
 main(int argc, char **argv)
 {
 	enum {
@@ -481,6 +498,7 @@ main(int argc, char **argv)
 		O_TLS_PORT,
 		O_FORCE_TCP,
 		O_KEYLOG,
+		O_SOURCE_IP,
 		O_HELP,
 	};
 	static const struct option longopts[] = {
@@ -504,6 +522,7 @@ main(int argc, char **argv)
 	    {"sccp-tls-port", required_argument, NULL, O_TLS_PORT},
 	    {"force-tcp", no_argument, NULL, O_FORCE_TCP},
 	    {"tls-keylog", required_argument, NULL, O_KEYLOG},
+	    {"source-ip", required_argument, NULL, O_SOURCE_IP},
 	    {"help", no_argument, NULL, O_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -633,6 +652,19 @@ main(int argc, char **argv)
 			    PROG ": writing TLS secrets to %s (test only)\n",
 			    optarg);
 			break;
+		case O_SOURCE_IP: {
+			struct in_addr a;
+
+			if (inet_pton(AF_INET, optarg, &a) != 1 ||
+			    a.s_addr == 0) {
+				fprintf(stderr,
+				    PROG ": --source-ip takes an IPv4 "
+				         "address\n");
+				return 2;
+			}
+			o.source_ip = ntohl(a.s_addr);
+			break;
+		}
 		case O_HELP:
 		case 'h':
 			usage(stdout);
@@ -648,6 +680,12 @@ main(int argc, char **argv)
 		return 2;
 	}
 	n = count ? count : n_macs;
+	if (o.source_ip != 0 && o.source_ip + (n - 1) < o.source_ip) {
+		fprintf(stderr,
+		    PROG ": --source-ip runs past the last "
+		         "address\n");
+		return 2;
+	}
 	if (count && macs[0] + count - 1 > 0xffffffffffffULL) {
 		fprintf(stderr, PROG ": --count runs past the last MAC\n");
 		return 2;
@@ -662,6 +700,7 @@ main(int argc, char **argv)
 		uint64_t mac = count ? macs[0] + i : macs[i];
 
 		p->o = &o;
+		p->source_ip = o.source_ip ? o.source_ip + (uint32_t)i : 0;
 		p->cfg.security_mode = -1;
 		p->cfg.capf_auth_mode = -1;
 		snprintf(

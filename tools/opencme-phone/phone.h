@@ -42,6 +42,11 @@ struct phone_opts {
 	unsigned hold_s; /* stay registered this long, then unregister */
 	unsigned sccp_tls_port; /* 0: the cnf.xml SCCP port + 443 */
 	int force_tcp; /* register over TCP whatever the security mode */
+	/* --source-ip: the first phone's IPv4 source address in host
+	 * order (0 = the kernel's choice); phone i uses first + i, as
+	 * real phones each have their own address (per-address limits on
+	 * the server, e.g. TFTP's request rate, then apply per phone). */
+	uint32_t source_ip;
 };
 
 enum phone_state {
@@ -110,6 +115,7 @@ struct phone {
 	struct phone_config cfg;
 	struct phone_capf_result capf;
 	struct phone_sccp_result sccp;
+	uint32_t source_ip; /* host order, 0 = none */
 };
 
 /* Helpers (main.c). */
@@ -122,6 +128,9 @@ int phone_read_file(const char *path, size_t max, struct buf *out);
 /* Write atomically (temp file + rename) with the given mode; 0 or -1. */
 int phone_write_file(
     const char *path, const void *data, size_t len, unsigned mode);
+/* Bind fd to the phone's source address when it has one (IPv4 sockets
+ * only); 0 or -1 with errno. */
+int phone_bind_source(const struct phone *p, int fd, int family);
 /* dir/name into out (size cap); 0 or -1 when it does not fit. */
 int phone_path(const struct phone *p, const char *name, char *out, size_t cap);
 
@@ -129,8 +138,9 @@ int phone_path(const struct phone *p, const char *name, char *out, size_t cap);
  * the server answered "file not found"; -1 on any other failure (err
  * filled). */
 #define TFTP_FETCH_NOTFOUND 1
-int tftp_fetch(const char *host, const char *port, const char *name,
-    unsigned timeout_s, struct buf *out, char *err, size_t errcap);
+int tftp_fetch(const struct phone *p, const char *host, const char *port,
+    const char *name, unsigned timeout_s, struct buf *out, char *err,
+    size_t errcap);
 
 /* boot.c: the TFTP part of the boot (trust list then configuration). */
 int phone_boot_trust(struct phone *p);

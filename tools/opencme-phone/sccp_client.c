@@ -376,7 +376,9 @@ tcp_connect(struct conn *c, const char *host, unsigned port)
 		    c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		(void)setsockopt(
 		    c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		/* --source-ip: each phone from its own address. */
+		if (phone_bind_source(p, c->fd, ai->ai_family) == 0 &&
+		    connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
 		saved = errno;
 		close(c->fd);

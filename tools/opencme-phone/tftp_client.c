@@ -86,8 +86,9 @@ send_error(struct tftp_conn *c, uint16_t code, const char *msg)
 }
 
 int
-tftp_fetch(const char *host, const char *port, const char *name,
-    unsigned timeout_s, struct buf *out, char *err, size_t errcap)
+tftp_fetch(const struct phone *p, const char *host, const char *port,
+    const char *name, unsigned timeout_s, struct buf *out, char *err,
+    size_t errcap)
 {
 	struct addrinfo hints, *res = NULL;
 	struct tftp_conn c;
@@ -114,6 +115,11 @@ tftp_fetch(const char *host, const char *port, const char *name,
 	c.fd = socket(res->ai_family, SOCK_DGRAM, 0);
 	if (c.fd < 0) {
 		snprintf(err, errcap, "socket: %s", strerror(errno));
+		goto out;
+	}
+	if (phone_bind_source(p, c.fd, res->ai_family) != 0) {
+		snprintf(err, errcap, "bind to the phone's source address: %s",
+		    strerror(errno));
 		goto out;
 	}
 	memcpy(&c.server, res->ai_addr, res->ai_addrlen);

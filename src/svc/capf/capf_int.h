@@ -17,6 +17,11 @@ int capf_policy_check_password(
 int capf_policy_verify(
     struct config *cfg, int mode, X509 *cert, const char **why);
 void capf_policy_done(struct config *cfg, const char *device, int op, int auth);
+/* Load each ephone's completed global operation (capf_global_done) from
+ * the device table; forget them all when no `cert-oper ... all` is
+ * configured.  Phones whose operation changes get their cnf.xml rebuilt. */
+struct store;
+void capf_policy_sync_global(struct config *cfg, struct store *st);
 
 /* capf_svc.c: for the show command. */
 unsigned capf_svc_active(void);

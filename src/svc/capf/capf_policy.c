@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "daemon/daemon.h"
 #include "lib/log.h"
+#include "store/store.h"
 #include "svc/capf/capf_int.h"
 #include "svc/pki/pki_svc.h"
 
@@ -50,9 +51,12 @@ capf_policy_lookup(struct config *cfg, const char *device,
 	memset(out, 0, sizeof(*out));
 	ephone_capf_effective(cfg, e, &oper, &auth);
 	out->oper = sess_op(oper);
+	out->from_global =
+	    oper != CERT_OPER_NONE && e->cert_oper == CERT_OPER_NONE;
 	out->auth = capf_auth_type_of(auth);
 	out->key_size =
 	    cfg->capf.phone_key_size ? cfg->capf.phone_key_size : 1024;
+	out->curve = cfg->capf.phone_key_curve;
 	out->keygen_retry = cfg->capf.keygen_retry;
 	out->keygen_timeout_ms = keygen_timeout_ms;
 	if (cfg->capf.cert_enroll_tp != NULL)
@@ -118,12 +122,65 @@ capf_policy_done(struct config *cfg, const char *device, int op, int auth)
 		e->capf_auth_str = NULL;
 		config_changed(cfg, "capf auth-string used");
 	}
-	if (e->cert_oper != CERT_OPER_NONE) {
+	if (e->cert_oper != CERT_OPER_NONE ||
+	    (cfg->capf.cert_oper != CERT_OPER_NONE &&
+	        e->capf_global_done != cfg->capf.cert_oper)) {
 		char what[64];
 
-		e->cert_oper = CERT_OPER_NONE;
+		/* The ephone's own operation is cleared from the
+		 * configuration, as on IOS; a global one is remembered per
+		 * phone (the device table has it too). */
+		if (e->cert_oper != CERT_OPER_NONE)
+			e->cert_oper = CERT_OPER_NONE;
+		else
+			e->capf_global_done = cfg->capf.cert_oper;
 		snprintf(what, sizeof(what), "capf operation done %s", device);
 		config_changed(cfg, what);
 	}
 	log_info("CAPF %s: %s done", device, capf_op_str(op));
+}
+
+/* "upgrade" -> CERT_OPER_UPGRADE (cert_oper_words: enum order). */
+static int
+cert_oper_of(const char *word)
+{
+	for (int i = 0; word != NULL && cert_oper_words[i] != NULL; i++)
+		if (strcmp(word, cert_oper_words[i]) == 0)
+			return i;
+	return CERT_OPER_NONE;
+}
+
+void
+capf_policy_sync_global(struct config *cfg, struct store *st)
+{
+	int global = cfg->capf.present ? cfg->capf.cert_oper : CERT_OPER_NONE;
+	struct ephone *e;
+
+	if (st == NULL)
+		return;
+	if (global == CERT_OPER_NONE) {
+		/* Removed: configuring it again starts it on every phone. */
+		(void)store_capf_clear_global_done(st);
+		TAILQ_FOREACH (e, &cfg->ephones, entry)
+			e->capf_global_done = CERT_OPER_NONE;
+		return;
+	}
+	TAILQ_FOREACH (e, &cfg->ephones, entry) {
+		struct store_capf *r = NULL;
+		char dev[16], what[64];
+		int done = CERT_OPER_NONE;
+
+		if (e->mac[0] == '\0')
+			continue;
+		snprintf(dev, sizeof(dev), "SEP%s", e->mac);
+		if (store_capf_get(st, dev, &r) == 0)
+			done = cert_oper_of(r->global_done);
+		store_capf_free(r);
+		if (done == e->capf_global_done)
+			continue;
+		e->capf_global_done = done;
+		/* The phone's cnf.xml follows what applies now. */
+		snprintf(what, sizeof(what), "capf operation done %s", dev);
+		config_changed(cfg, what);
+	}
 }

@@ -24,6 +24,7 @@
 enum state {
 	ST_AUTH, /* AUTH_REQUEST sent, waiting for AUTH_RESPONSE */
 	ST_KEYGEN, /* KEY_GENERATE_REQUEST sent */
+	ST_ISSUING, /* the phone's key is with the CA (through the RA) */
 	ST_STORE, /* STORE_CERTIFICATE_REQUEST sent */
 	ST_FETCH,
 	ST_DELETE,
@@ -107,6 +108,8 @@ capf_sess_timeout_ms(const struct capf_sess *s)
 {
 	if (s->state == ST_KEYGEN && s->pol.keygen_timeout_ms > 0)
 		return s->pol.keygen_timeout_ms;
+	if (s->state == ST_ISSUING)
+		return CAPF_SESS_ISSUE_MS;
 	return CAPF_SESS_IDLE_MS;
 }
 
@@ -161,6 +164,19 @@ rec_result(struct capf_sess *s, const char *result)
 	set_str(&r->last_result, result);
 	rec_save(s, r);
 	store_capf_free(r);
+}
+
+/* The operation completed: nothing pending; a global operation is not
+ * started again for this device. */
+static void
+rec_completed(struct capf_sess *s, struct store_capf *r, const char *result)
+{
+	set_str(&r->pending_op, NULL);
+	set_str(&r->last_op, capf_op_str(s->pol.oper));
+	set_str(&r->last_result, result);
+	if (s->pol.from_global)
+		set_str(&r->global_done, capf_op_str(s->pol.oper));
+	r->attempts = 0;
 }
 
 /* Remember a certificate as the device's current one (NULL forgets). */
@@ -395,9 +411,11 @@ static int
 send_keygen(struct capf_sess *s, struct buf *out)
 {
 	s->keygen_sent++;
-	if (capf_build_key_gen_request(
-	        s->id, CAPF_KEY_RSA, (int)s->pol.key_size, 0, out) != 0)
-		return op_failed(s, "bad phone-key-size", out);
+	if (s->pol.curve >= 0 ? capf_build_key_gen_request(s->id, CAPF_KEY_EC,
+	                            0, s->pol.curve, out) != 0
+	                      : capf_build_key_gen_request(s->id, CAPF_KEY_RSA,
+	                            (int)s->pol.key_size, 0, out) != 0)
+		return op_failed(s, "bad phone-key-size or curve", out);
 	return CAPF_SESS_MORE;
 }
 
@@ -488,6 +506,45 @@ on_auth(struct capf_sess *s, const struct capf_msg *m, struct buf *out)
 	}
 }
 
+/* The phone's key is what KEY_GENERATE_REQUEST asked for. */
+static int
+key_as_asked(const struct capf_sess *s, EVP_PKEY *pub)
+{
+	static const char *const groups[] = {
+	    "prime256v1", "secp384r1", "secp521r1"};
+	char name[64];
+	size_t len = 0;
+
+	if (s->pol.curve < 0)
+		return EVP_PKEY_is_a(pub, "RSA") &&
+		    EVP_PKEY_get_bits(pub) == (int)s->pol.key_size;
+	if (!EVP_PKEY_is_a(pub, "EC") || s->pol.curve > 2 ||
+	    EVP_PKEY_get_group_name(pub, name, sizeof(name), &len) != 1)
+		return 0;
+	return strcmp(name, groups[s->pol.curve]) == 0;
+}
+
+/* STORE_CERTIFICATE_REQUEST with the new LSC x (the session keeps it). */
+static int
+send_lsc(struct capf_sess *s, X509 *x, struct buf *out)
+{
+	unsigned char *der = NULL;
+	int len;
+
+	stats.lsc_issued++;
+	len = i2d_X509(x, &der);
+	if (len <= 0 || (size_t)len > CAPF_MAX_CERT ||
+	    capf_build_store_cert_request(s->id, der, (size_t)len, out) != 0) {
+		OPENSSL_free(der);
+		X509_free(x);
+		return op_failed(s, "cannot encode the LSC", out);
+	}
+	OPENSSL_free(der);
+	s->lsc = x;
+	s->state = ST_STORE;
+	return CAPF_SESS_MORE;
+}
+
 static int
 on_keygen(struct capf_sess *s, const struct capf_msg *m, struct buf *out)
 {
@@ -495,8 +552,6 @@ on_keygen(struct capf_sess *s, const struct capf_msg *m, struct buf *out)
 	EVP_PKEY *pub;
 	X509 *x = NULL;
 	const char *why = "issuing failed";
-	unsigned char *der = NULL;
-	int len;
 
 	if (m->command == CAPF_CMD_REQUEST_IN_PROGRESS)
 		return CAPF_SESS_MORE; /* keep-alive: the timer restarts */
@@ -516,24 +571,38 @@ on_keygen(struct capf_sess *s, const struct capf_msg *m, struct buf *out)
 		ERR_clear_error();
 		return op_failed(s, "malformed PUBLIC_KEY", out);
 	}
-	if (s->ops->issue(s->arg, s->pol.ca_tp, pub, s->device, &x, &why) !=
-	    0) {
+	if (!key_as_asked(s, pub)) {
+		EVP_PKEY_free(pub);
+		return op_failed(s,
+		    "the phone's key is not the type or size asked for", out);
+	}
+	switch (s->ops->issue(s->arg, s->pol.ca_tp, pub, s->device, &x, &why)) {
+	case 0:
+		break;
+	case 1:
+		/* The RA asked its CA: capf_sess_issued goes on. */
+		EVP_PKEY_free(pub);
+		s->state = ST_ISSUING;
+		return CAPF_SESS_MORE;
+	default:
 		EVP_PKEY_free(pub);
 		return op_failed(s, why ? why : "issuing failed", out);
 	}
 	EVP_PKEY_free(pub);
-	stats.lsc_issued++;
-	len = i2d_X509(x, &der);
-	if (len <= 0 || (size_t)len > CAPF_MAX_CERT ||
-	    capf_build_store_cert_request(s->id, der, (size_t)len, out) != 0) {
-		OPENSSL_free(der);
-		X509_free(x);
-		return op_failed(s, "cannot encode the LSC", out);
+	return send_lsc(s, x, out);
+}
+
+int
+capf_sess_issued(
+    struct capf_sess *s, X509 *cert, const char *why, struct buf *out)
+{
+	if (s->state != ST_ISSUING) {
+		X509_free(cert);
+		return s->state == ST_DONE ? CAPF_SESS_CLOSE : CAPF_SESS_MORE;
 	}
-	OPENSSL_free(der);
-	s->lsc = x;
-	s->state = ST_STORE;
-	return CAPF_SESS_MORE;
+	if (cert == NULL)
+		return op_failed(s, why ? why : "issuing failed", out);
+	return send_lsc(s, cert, out);
 }
 
 static uint64_t
@@ -572,10 +641,7 @@ on_store(struct capf_sess *s, const struct capf_msg *m, struct buf *out)
 			old = r->serial;
 		OPENSSL_free(issuer);
 		rec_cert(r, s->lsc);
-		set_str(&r->pending_op, NULL);
-		set_str(&r->last_op, capf_op_str(s->pol.oper));
-		set_str(&r->last_result, "success");
-		r->attempts = 0;
+		rec_completed(s, r, "success");
 		rec_save(s, r);
 		store_capf_free(r);
 	}
@@ -583,7 +649,9 @@ on_store(struct capf_sess *s, const struct capf_msg *m, struct buf *out)
 		int rc = s->ops->revoke(s->arg, old);
 
 		log_info("CAPF %s: replaced LSC serial 0x%" PRIX64 " %s",
-		    s->device, old, rc == 0 ? "revoked" : "not revoked");
+		    s->device, old,
+		    rc == 0 ? "revoked"
+		            : "not revoked here (revoke it at its issuing CA)");
 	}
 	stats.completed++;
 	if (s->ops->done)
@@ -616,10 +684,7 @@ on_fetch(struct capf_sess *s, const struct capf_msg *m, struct buf *out)
 	if (r != NULL) {
 		if (x != NULL)
 			rec_cert(r, x);
-		set_str(&r->pending_op, NULL);
-		set_str(&r->last_op, capf_op_str(s->pol.oper));
-		set_str(&r->last_result, result);
-		r->attempts = 0;
+		rec_completed(s, r, result);
 		rec_save(s, r);
 		store_capf_free(r);
 	}
@@ -641,11 +706,8 @@ on_delete(struct capf_sess *s, const struct capf_msg *m, struct buf *out)
 	r = rec_load(s);
 	if (r != NULL) {
 		rec_cert(r, NULL);
-		set_str(&r->pending_op, NULL);
-		set_str(&r->last_op, capf_op_str(s->pol.oper));
-		set_str(&r->last_result,
+		rec_completed(s, r,
 		    m->reason == 1 ? "success" : "success: nothing to delete");
-		r->attempts = 0;
 		rec_save(s, r);
 		store_capf_free(r);
 	}
@@ -697,6 +759,13 @@ capf_sess_input(
 	case ST_KEYGEN:
 		rc = on_keygen(s, m, out);
 		break;
+	case ST_ISSUING:
+		/* Nothing is expected but keep-alives while the CA works. */
+		rc = m->command == CAPF_CMD_REQUEST_IN_PROGRESS
+		    ? CAPF_SESS_MORE
+		    : op_failed(
+		          s, "unexpected message while the CA issues", out);
+		break;
 	case ST_STORE:
 		rc = on_store(s, m, out);
 		break;
@@ -732,6 +801,9 @@ capf_sess_timeout(struct capf_sess *s, struct buf *out)
 		return op_failed(s, "key generation timed out", out);
 	}
 	stats.timeouts++;
+	if (s->state == ST_ISSUING)
+		return op_failed(
+		    s, "the issuing CA did not answer in time", out);
 	if (s->device[0] != '\0')
 		return op_failed(s, "the phone stalled", out);
 	return end_session(

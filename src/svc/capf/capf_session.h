@@ -32,6 +32,8 @@ enum capf_sess_op {
 const char *capf_op_str(int op);
 
 #define CAPF_SESS_IDLE_MS 60000u
+/* How long a phone waits for an LSC that an RA asked its CA for. */
+#define CAPF_SESS_ISSUE_MS 60000u
 #define CAPF_SESS_PORT 3804u
 #define CAPF_SESS_HEADER_LEN 8u
 
@@ -48,9 +50,13 @@ struct capf_sess_policy {
 	int oper; /* enum capf_sess_op */
 	int auth; /* wire code 0..4 */
 	unsigned key_size; /* RSA bits for KEY_GENERATE_REQUEST */
+	int curve; /* -1 RSA, else the EC CURVE code (formats.md 5.5.5) */
 	unsigned keygen_retry; /* re-sends after the first request */
 	unsigned keygen_timeout_ms; /* per request */
 	char ca_tp[128]; /* cert-enroll-trustpoint ("" none) */
+	/* oper is capf-server's `cert-oper ... all`, not the ephone's:
+	 * once completed it is recorded (global_done) and not repeated. */
+	int from_global;
 };
 
 struct capf_sess_ops {
@@ -61,6 +67,8 @@ struct capf_sess_ops {
 	int (*check_password)(void *arg, const char *device, const char *pw);
 	/* 0 when cert chains to a trusted issuer for mode (3 LSC, 4 MIC). */
 	int (*verify_cert)(void *arg, int mode, X509 *cert, const char **why);
+	/* 0 and *out: issued; 1: asked for (an RA's CA answers later,
+	 * through capf_sess_issued); -1 and *why: failed. */
 	int (*issue)(void *arg, const char *ca_tp, EVP_PKEY *pub,
 	    const char *device, X509 **out, const char **why);
 	/* Revoke a replaced LSC (0 or an error code, logged). */
@@ -97,6 +105,10 @@ int capf_sess_start(struct capf_sess *s, int auth_hint, struct buf *out);
 /* One complete message (8 + payload_len bytes). */
 int capf_sess_input(
     struct capf_sess *s, const uint8_t *msg, size_t len, struct buf *out);
+/* The LSC that issue answered 1 for: cert (the session takes it) or
+ * NULL and why. */
+int capf_sess_issued(
+    struct capf_sess *s, X509 *cert, const char *why, struct buf *out);
 /* The deadline armed after the last call expired. */
 int capf_sess_timeout(struct capf_sess *s, struct buf *out);
 /* Milliseconds to wait for the next message. */

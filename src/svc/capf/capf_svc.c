@@ -37,6 +37,7 @@ struct capf_conn {
 	struct bufferevent *bev;
 	struct event *timer;
 	struct capf_sess *sess;
+	struct pki_lsc_request *lsc_wait; /* an RA's CA is issuing */
 	int closing;
 	TAILQ_ENTRY(capf_conn) entry;
 };
@@ -102,16 +103,34 @@ op_verify(void *arg, int mode, X509 *cert, const char **why)
 	return capf_policy_verify(c->svc->d->cfg, mode, cert, why);
 }
 
+static void conn_result(struct capf_conn *c, int rc, struct buf *out);
+
+/* The LSC an RA's issuing CA sent (or why not). */
+static void
+lsc_arrived(void *arg, X509 *cert, const char *why)
+{
+	struct capf_conn *c = arg;
+	struct buf out = BUF_INIT;
+	int rc;
+
+	c->lsc_wait = NULL;
+	rc = capf_sess_issued(c->sess, cert, why, &out);
+	conn_result(c, rc, &out);
+}
+
 static int
 op_issue(void *arg, const char *ca_tp, EVP_PKEY *pub, const char *device,
     X509 **out, const char **why)
 {
-	(void)arg;
+	struct capf_conn *c = arg;
+	struct config *cfg = c->svc->d->cfg;
+
 	if (ca_tp == NULL || ca_tp[0] == '\0') {
 		*why = "no cert-enroll-trustpoint configured";
 		return -1;
 	}
-	return pki_svc_issue_lsc(ca_tp, pub, device, 0, out, why);
+	return pki_svc_issue_lsc(ca_tp, cfg->capf.cert_enroll_pw.plain, pub,
+	    device, 0, out, lsc_arrived, c, &c->lsc_wait, why);
 }
 
 static int
@@ -170,6 +189,7 @@ conn_free(struct capf_conn *c)
 		event_free(c->timer);
 	if (c->bev)
 		bufferevent_free(c->bev);
+	pki_svc_lsc_cancel(c->lsc_wait);
 	capf_sess_free(c->sess);
 	free(c);
 }
@@ -497,6 +517,7 @@ capf_svc_start(struct daemon *d)
 	csvc->d = d;
 	TAILQ_INIT(&csvc->conns);
 	reconcile(csvc, 0);
+	capf_policy_sync_global(d->cfg, pki_svc_store());
 	return 0;
 }
 
@@ -514,6 +535,11 @@ capf_svc_changed(struct daemon *d, const char *what)
 		reconcile(csvc, 1);
 	else if (strncmp(what, "capf", 4) == 0 || strcmp(what, "reload") == 0)
 		reconcile(csvc, 0);
+	/* A new tree, a changed global operation, a new phone: which
+	 * phones already completed the global operation. */
+	if (strncmp(what, "capf", 4) == 0 || strcmp(what, "reload") == 0 ||
+	    strcmp(what, "ephone") == 0)
+		capf_policy_sync_global(csvc->d->cfg, pki_svc_store());
 }
 
 void

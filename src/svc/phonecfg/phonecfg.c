@@ -299,6 +299,12 @@ phonecfg_ctl_generate(int force, struct buf *msg)
 	opts.filename = CTL_NAME;
 	opts.timestamp = (uint32_t)time(NULL);
 	opts.hash_alg = ctl->hash_sha512 ? TLV_HASH_SHA512 : TLV_HASH_SHA1;
+	/* Phones enroll EC keys only under a 1.1 trust list (formats.md
+	 * 2.10); otherwise 1.1 only when a listed certificate is EC. */
+	opts.signer_version =
+	    pc->d->cfg->capf.present && pc->d->cfg->capf.phone_key_curve >= 0
+	    ? TLV_SIGNER_VERSION_1_1
+	    : TLV_SIGNER_VERSION_AUTO;
 	rc = tlv_trust_list_build(entries, n, signer, key, &opts, &out);
 	if (rc != 0) {
 		buf_printf(
@@ -665,6 +671,15 @@ phonecfg_changed(struct daemon *d, const char *what)
 		struct buf msg = BUF_INIT;
 
 		phonecfg_ctl_generate(strstr(what, "force") != NULL, &msg);
+		buf_free(&msg);
+		return;
+	}
+	if (strcmp(what, "capf-server phone-key-curve") == 0) {
+		struct buf msg = BUF_INIT;
+
+		/* The published trust list's SIGNER_VERSION follows. */
+		if (pc->published != NULL)
+			phonecfg_ctl_generate(1, &msg);
 		buf_free(&msg);
 		return;
 	}

@@ -51,6 +51,23 @@ int pki_ra_getcacert(struct pki_ra *ra, struct buf *out, const char **ctype);
 /* Grant (1) or reject (0) request id, or every pending one (id 0). */
 int pki_ra_decide(struct pki_ra *ra, int64_t id, int grant, size_t *count);
 const char *pki_ra_label(const struct pki_ra *ra);
+/* The issuing CA's certificate (borrowed). */
+X509 *pki_ra_ca_cert(const struct pki_ra *ra);
+/*
+ * Ask the issuing CA for a certificate for a public key the RA vouches
+ * for (a CAPF phone's): a PKCS#10 with subject, pub and the challenge
+ * password, signed with the RA key, queued like a SCEP request (granted
+ * at once with grant_auto, else by `crypto pki server LABEL grant`) and
+ * forwarded.  done is called once, later, with the certificate (the
+ * callee owns that reference) or NULL and why, unless
+ * pki_ra_lsc_cancel(*out) is called first.
+ */
+struct pki_ra_lsc;
+int pki_ra_request_lsc(struct pki_ra *ra, EVP_PKEY *pub, X509_NAME *subject,
+    const char *challenge, int grant_auto,
+    void (*done)(void *arg, X509 *cert, const char *why), void *arg,
+    struct pki_ra_lsc **out, const char **why);
+void pki_ra_lsc_cancel(struct pki_ra_lsc *w);
 
 /* pki_enroll.c: the SCEP client. */
 void pki_fetch_ca_cert(void *arg, const char *url,

@@ -32,9 +32,10 @@ dn_append(struct buf *dn, const char *sn, const X509_NAME *from, int nid)
 	}
 }
 
-int
-pki_svc_issue_lsc(const char *ca_trustpoint, EVP_PKEY *pub,
-    const char *device_name, unsigned days, X509 **out, const char **why)
+/* The LSC subject of formats.md 5.10: CN=<device> followed by the O, OU,
+ * L, ST and C of the issuing CA's subject. */
+static int
+lsc_subject(X509 *issuer, const char *device_name, struct buf *dn)
 {
 	static const struct {
 		const char *sn;
@@ -42,31 +43,102 @@ pki_svc_issue_lsc(const char *ca_trustpoint, EVP_PKEY *pub,
 	} copy[] = {{"O", NID_organizationName},
 	    {"OU", NID_organizationalUnitName}, {"L", NID_localityName},
 	    {"ST", NID_stateOrProvinceName}, {"C", NID_countryName}};
+	const X509_NAME *ca_subject = X509_get_subject_name(issuer);
+
+	if (device_name == NULL || strpbrk(device_name, ",\\=+") != NULL)
+		return -1;
+	buf_printf(dn, "CN=%s", device_name);
+	for (size_t i = 0; i < sizeof(copy) / sizeof(copy[0]); i++)
+		dn_append(dn, copy[i].sn, ca_subject, copy[i].nid);
+	return 0;
+}
+
+struct pki_lsc_request {
+	struct pki_ra_lsc *ra_wait;
+	pki_lsc_done_fn *done;
+	void *arg;
+};
+
+static void
+ra_done(void *arg, X509 *cert, const char *why)
+{
+	struct pki_lsc_request *r = arg;
+	pki_lsc_done_fn *done = r->done;
+	void *done_arg = r->arg;
+
+	free(r);
+	if (cert != NULL)
+		pki_svc_publish_cert(pki_svc, cert);
+	done(done_arg, cert, why);
+}
+
+/* Through the local RA: ask its issuing CA, answer later. */
+static int
+issue_via_ra(const char *password, EVP_PKEY *pub, const char *device_name,
+    pki_lsc_done_fn *done, void *arg, struct pki_lsc_request **pending,
+    const char **why)
+{
+	struct pki_server *ps = pki_svc_enabled_server(pki_svc->d->cfg);
+	struct pki_lsc_request *r;
 	struct buf dn = BUF_INIT;
-	const X509_NAME *ca_subject;
+	X509_NAME *subject = NULL;
+	int rc;
+
+	if (done == NULL || pending == NULL) {
+		*why = "the RA answers later and the caller cannot wait";
+		return -1;
+	}
+	if (lsc_subject(pki_ra_ca_cert(pki_svc->ra), device_name, &dn) != 0 ||
+	    pki_name_parse(buf_str(&dn), &subject) != 0) {
+		buf_free(&dn);
+		*why = "bad device name";
+		return -1;
+	}
+	buf_free(&dn);
+	r = xcalloc(1, sizeof(*r));
+	r->done = done;
+	r->arg = arg;
+	rc = pki_ra_request_lsc(pki_svc->ra, pub, subject, password,
+	    ps != NULL && ps->grant_auto, ra_done, r, &r->ra_wait, why);
+	X509_NAME_free(subject);
+	if (rc != 0) {
+		free(r);
+		return -1;
+	}
+	*pending = r;
+	return 1;
+}
+
+int
+pki_svc_issue_lsc(const char *ca_trustpoint, const char *password,
+    EVP_PKEY *pub, const char *device_name, unsigned days, X509 **out,
+    pki_lsc_done_fn *done, void *arg, struct pki_lsc_request **pending,
+    const char **why)
+{
+	struct buf dn = BUF_INIT;
 	int rc;
 
 	*why = NULL;
+	if (pki_svc != NULL && pki_svc->ra != NULL && ca_trustpoint != NULL &&
+	    strcmp(ca_trustpoint, pki_ra_label(pki_svc->ra)) == 0)
+		return issue_via_ra(
+		    password, pub, device_name, done, arg, pending, why);
 	if (pki_svc == NULL || pki_svc->ca == NULL) {
-		*why = "no local certificate server is running";
+		*why = "no local certificate server (CA or RA) is running";
 		return -1;
 	}
 	if (ca_trustpoint == NULL ||
 	    strcmp(ca_trustpoint, pki_svc->ca_label) != 0) {
-		*why =
-		    "the cert-enroll-trustpoint is not the local certificate "
-		    "server (forwarding to a remote CA through the RA is "
-		    "not implemented)";
+		*why = "the cert-enroll-trustpoint is not the running "
+		       "certificate server (crypto pki server LABEL, in CA "
+		       "or RA mode)";
 		return -1;
 	}
-	if (device_name == NULL || strpbrk(device_name, ",\\=+") != NULL) {
+	if (lsc_subject(ca_cert(pki_svc->ca), device_name, &dn) != 0) {
+		buf_free(&dn);
 		*why = "bad device name";
 		return -1;
 	}
-	ca_subject = X509_get_subject_name(ca_cert(pki_svc->ca));
-	buf_printf(&dn, "CN=%s", device_name);
-	for (size_t i = 0; i < sizeof(copy) / sizeof(copy[0]); i++)
-		dn_append(&dn, copy[i].sn, ca_subject, copy[i].nid);
 	rc = ca_issue_pubkey(pki_svc->ca, pub, buf_str(&dn), days, out);
 	buf_free(&dn);
 	if (rc != 0) {
@@ -75,6 +147,15 @@ pki_svc_issue_lsc(const char *ca_trustpoint, EVP_PKEY *pub,
 	}
 	pki_svc_publish_cert(pki_svc, *out);
 	return 0;
+}
+
+void
+pki_svc_lsc_cancel(struct pki_lsc_request *r)
+{
+	if (r == NULL)
+		return;
+	pki_ra_lsc_cancel(r->ra_wait);
+	free(r);
 }
 
 int

@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include "daemon/httpc.h"
@@ -36,6 +37,15 @@ struct ra_forward {
 	int polls;
 };
 
+/* A CAPF session waiting for the LSC of request id. */
+struct pki_ra_lsc {
+	LIST_ENTRY(pki_ra_lsc) entry;
+	struct pki_ra *ra;
+	int64_t id;
+	void (*done)(void *arg, X509 *cert, const char *why);
+	void *arg;
+};
+
 struct pki_ra {
 	struct pki_svc *s;
 	char *label;
@@ -44,7 +54,36 @@ struct pki_ra {
 	X509 *ca_cert;
 	EVP_PKEY *ra_key;
 	LIST_HEAD(, ra_forward) forwards;
+	LIST_HEAD(, pki_ra_lsc) waiters;
 };
+
+/* Tell the waiter of request id (if any) how it ended: cert (borrowed,
+ * the waiter gets its own reference) or why. */
+static void
+waiter_finish(struct pki_ra *ra, int64_t id, X509 *cert, const char *why)
+{
+	struct pki_ra_lsc *w;
+
+	LIST_FOREACH (w, &ra->waiters, entry)
+		if (w->id == id)
+			break;
+	if (w == NULL)
+		return;
+	LIST_REMOVE(w, entry);
+	if (cert != NULL)
+		X509_up_ref(cert);
+	w->done(w->arg, cert, why);
+	free(w);
+}
+
+void
+pki_ra_lsc_cancel(struct pki_ra_lsc *w)
+{
+	if (w == NULL)
+		return;
+	LIST_REMOVE(w, entry);
+	free(w);
+}
 
 static void
 forward_free(struct ra_forward *f)
@@ -63,6 +102,9 @@ pki_ra_free(struct pki_ra *ra)
 
 	if (ra == NULL)
 		return;
+	while (!LIST_EMPTY(&ra->waiters))
+		waiter_finish(ra, LIST_FIRST(&ra->waiters)->id, NULL,
+		    "the registration authority stopped");
 	while ((f = LIST_FIRST(&ra->forwards)) != NULL)
 		forward_free(f);
 	free(ra->label);
@@ -102,6 +144,7 @@ pki_ra_open(
 	}
 	ra = xcalloc(1, sizeof(*ra));
 	LIST_INIT(&ra->forwards);
+	LIST_INIT(&ra->waiters);
 	ra->s = s;
 	ra->label = xstrdup(label);
 	ra->ca_url = xstrdup(tp->enrollment_url);
@@ -159,6 +202,8 @@ forward_poll_cb(evutil_socket_t fd, short what, void *arg)
 	        f->st, f->ra->ra_key, f->ra->ca_cert, NULL, &der) != 0) {
 		log_warnx("RA %s: request %lld abandoned", f->ra->label,
 		    (long long)f->id);
+		waiter_finish(f->ra, f->id, NULL,
+		    "the issuing CA did not issue the certificate");
 		forward_free(f);
 		buf_free(&der);
 		return;
@@ -207,6 +252,7 @@ forward_answer_cb(void *arg, int status, const char *ctype,
 			    st, ra->label, f->id, serial, der, (size_t)dlen);
 		log_info("RA %s: request %lld issued by the CA (serial %llX)",
 		    ra->label, (long long)f->id, (unsigned long long)serial);
+		waiter_finish(ra, f->id, r->issued, NULL);
 		OPENSSL_free(der);
 		scep_reply_free(r);
 		forward_free(f);
@@ -224,6 +270,7 @@ forward_answer_cb(void *arg, int status, const char *ctype,
 	    (long long)f->id, scep_fail_info_str(r->fail_info));
 	store_request_set_state(
 	    st, ra->label, f->id, STORE_REQ_GRANTED, STORE_REQ_REJECTED);
+	waiter_finish(ra, f->id, NULL, "the issuing CA refused the request");
 	scep_reply_free(r);
 	forward_free(f);
 }
@@ -308,6 +355,9 @@ grant_cb(const struct store_request *r, void *arg)
 		return 0;
 	if (g->grant)
 		forward(g->ra, r);
+	else
+		waiter_finish(
+		    g->ra, r->id, NULL, "the request was rejected at the RA");
 	g->count++;
 	return 0;
 }
@@ -371,6 +421,8 @@ add_request(struct pki_ra *ra, const struct scep_request *req, int grant_auto)
 	int64_t id = 0;
 	BIO *b;
 
+	if (req->is_ra_vouched)
+		return -1; /* only our own CAPF requests are vouched for */
 	if (store_request_find_tid(
 	        ra->s->store, ra->label, req->transaction_id, &old) == 0) {
 		store_request_free(old);
@@ -463,4 +515,87 @@ const char *
 pki_ra_label(const struct pki_ra *ra)
 {
 	return ra->label;
+}
+
+/* ---- LSCs for CAPF through the RA ---- */
+
+int
+pki_ra_request_lsc(struct pki_ra *ra, EVP_PKEY *pub, X509_NAME *subject,
+    const char *challenge, int grant_auto,
+    void (*done)(void *arg, X509 *cert, const char *why), void *arg,
+    struct pki_ra_lsc **out, const char **why)
+{
+	X509_REQ *csr = X509_REQ_new();
+	struct store_request r;
+	struct pki_ra_lsc *w;
+	unsigned char *der = NULL, rnd[16];
+	char tid[2 * sizeof(rnd) + 1], *text = NULL;
+	int64_t id = 0;
+	int len, rc = -1;
+	BIO *b = NULL;
+
+	*why = "cannot build the certificate request";
+	/* The phone's key with the RA's signature: the RA vouches for a
+	 * key whose possession the CAPF session established (the private
+	 * key never leaves the phone, so it cannot sign a PKCS#10). */
+	if (csr == NULL || !X509_REQ_set_version(csr, 0) ||
+	    !X509_REQ_set_subject_name(csr, subject) ||
+	    !X509_REQ_set_pubkey(csr, pub) ||
+	    (challenge != NULL && challenge[0] != '\0' &&
+	        !X509_REQ_add1_attr_by_NID(csr, NID_pkcs9_challengePassword,
+	            MBSTRING_UTF8, (const unsigned char *)challenge, -1)) ||
+	    X509_REQ_sign(csr, ra->ra_key, EVP_sha256()) <= 0 ||
+	    (len = i2d_X509_REQ(csr, &der)) <= 0 ||
+	    RAND_bytes(rnd, sizeof(rnd)) != 1)
+		goto out;
+	if (OPENSSL_buf2hexstr_ex(
+	        tid, sizeof(tid), NULL, rnd, sizeof(rnd), '\0') != 1)
+		goto out;
+	memset(&r, 0, sizeof(r));
+	if (md5_hex(der, (size_t)len, r.fingerprint) != 0)
+		goto out;
+	b = BIO_new(BIO_s_mem());
+	if (b == NULL ||
+	    X509_NAME_print_ex(b, subject, 0, XN_FLAG_RFC2253) < 0 ||
+	    BIO_write(b, "", 1) != 1 || BIO_get_mem_data(b, &text) <= 0)
+		goto out;
+	r.ca = ra->label;
+	r.state = STORE_REQ_PENDING;
+	r.received = (int64_t)time(NULL);
+	r.transaction_id = tid;
+	r.subject = text;
+	r.csr_der = der;
+	r.csr_len = (size_t)len;
+	r.ra_vouched = 1;
+	if (store_request_add(ra->s->store, &r, &id) != 0) {
+		*why = "cannot record the request";
+		goto out;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->ra = ra;
+	w->id = id;
+	w->done = done;
+	w->arg = arg;
+	LIST_INSERT_HEAD(&ra->waiters, w, entry);
+	*out = w;
+	log_info("RA %s: CAPF request %lld for %s %s", ra->label, (long long)id,
+	    text, grant_auto ? "granted automatically" : "pending");
+	if (grant_auto) {
+		size_t n;
+
+		pki_ra_decide(ra, id, 1, &n);
+	}
+	*why = NULL;
+	rc = 0;
+out:
+	BIO_free(b);
+	OPENSSL_free(der);
+	X509_REQ_free(csr);
+	return rc;
+}
+
+X509 *
+pki_ra_ca_cert(const struct pki_ra *ra)
+{
+	return ra->ca_cert;
 }

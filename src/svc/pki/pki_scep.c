@@ -106,8 +106,21 @@ static int
 handle_pkcsreq(struct pki_svc *s, const struct scep_request *r, struct buf *out)
 {
 	int64_t id = 0;
-	int rc = ca_request_add(s->ca, r->csr, r->transaction_id, &id);
+	int rc = r->is_ra_vouched
+	    ? ca_request_add_vouched(
+	          s->ca, r->csr, r->signer_cert, r->transaction_id, &id)
+	    : ca_request_add(s->ca, r->csr, r->transaction_id, &id);
 
+	if (rc == PKI_E_VERIFY) {
+		/* Not self-signed and not from an RA we trust. */
+		log_info("SCEP request refused: the PKCS#10 is signed by the "
+		         "requester's certificate, not by its own key, and "
+		         "that certificate is not a trusted RA of this CA "
+		         "(issued here, valid, not revoked, with 'ioscs RA' "
+		         "as CN or OU)");
+		return scep_reply_failure(r, SCEP_FAIL_BAD_MESSAGE_CHECK,
+		    ca_cert(s->ca), ca_key_borrow(s->ca), out);
+	}
 	if (rc == PKI_E_EXISTS)
 		return scep_reply_failure(r, SCEP_FAIL_BAD_REQUEST,
 		    ca_cert(s->ca), ca_key_borrow(s->ca), out);
@@ -118,8 +131,9 @@ handle_pkcsreq(struct pki_svc *s, const struct scep_request *r, struct buf *out)
 		                          : SCEP_FAIL_BAD_REQUEST,
 		    ca_cert(s->ca), ca_key_borrow(s->ca), out);
 	}
-	log_info("SCEP enrollment request %lld (transaction %s) %s",
+	log_info("SCEP enrollment request %lld (transaction %s%s) %s",
 	    (long long)id, r->transaction_id,
+	    r->is_ra_vouched ? ", vouched for by an RA" : "",
 	    s->ca != NULL && pki_svc_enabled_server(s->d->cfg) &&
 	            pki_svc_enabled_server(s->d->cfg)->grant_auto
 	        ? "granted automatically"

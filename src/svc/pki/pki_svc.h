@@ -43,16 +43,26 @@ SSL_CTX *pki_svc_tls_server_ctx(struct config *cfg, const char *trustpoint,
 
 /*
  * CAPF (src/svc/capf), implemented in pki_lsc.c so that the CA's key
- * stays inside this service.  pki_svc_issue_lsc signs an LSC for a
- * phone's public key with the local certificate server named by
- * ca_trustpoint (the capf-server cert-enroll-trustpoint): subject
- * "CN=<device_name>" followed by the O, OU, L, ST and C of the CA's
- * subject (formats.md 5.10); days 0 = the server's certificate lifetime.
- * -1 with *why when ca_trustpoint is not the running local CA (RA
- * forwarding is not implemented) or issuing fails.
+ * stays inside this service.  pki_svc_issue_lsc gets an LSC for a
+ * phone's public key from the certificate server named by ca_trustpoint
+ * (the capf-server cert-enroll-trustpoint): subject "CN=<device_name>"
+ * followed by the O, OU, L, ST and C of the issuing CA's subject
+ * (formats.md 5.10); days 0 = the server's certificate lifetime.
+ *  - A local CA signs at once: 0 and *out (the caller owns it).
+ *  - A local RA (`mode ra`) asks its issuing CA with a request it signs
+ *    itself, carrying password as the challenge password: 1 and
+ *    *pending; done(arg, cert, why) is called once later (cert owned by
+ *    the callee, NULL on failure) unless pki_svc_lsc_cancel(*pending)
+ *    comes first.
+ *  - -1 with *why otherwise.
  */
-int pki_svc_issue_lsc(const char *ca_trustpoint, EVP_PKEY *pub,
-    const char *device_name, unsigned days, X509 **out, const char **why);
+struct pki_lsc_request;
+typedef void pki_lsc_done_fn(void *arg, X509 *cert, const char *why);
+int pki_svc_issue_lsc(const char *ca_trustpoint, const char *password,
+    EVP_PKEY *pub, const char *device_name, unsigned days, X509 **out,
+    pki_lsc_done_fn *done, void *arg, struct pki_lsc_request **pending,
+    const char **why);
+void pki_svc_lsc_cancel(struct pki_lsc_request *r);
 /* Revoke an LSC of the local CA (reason superseded) and republish the
  * CRL.  0, or a pki_err code. */
 int pki_svc_revoke_lsc(uint64_t serial);

@@ -17,6 +17,8 @@
 #include <time.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -38,6 +40,48 @@ struct crl_cache {
 static struct crl_cache *crls;
 static X509_CRL *local_crl;
 
+/*
+ * Decoded credentials per trustpoint.  Decoding a PEM key and its chain
+ * costs more than the RSA signature they are loaded for (OpenSSL 3's
+ * decoder set-up, and RSA blinding set up again for every fresh key), and
+ * the phone-files service signs with them once per phone.  An entry
+ * stays valid while the trustpoint's key label and certificate chain
+ * (config) hash to the same value and no key was written or deleted
+ * (keystore generation).
+ */
+struct cred_cache {
+	char *tp;
+	unsigned char stamp[SHA256_DIGEST_LENGTH];
+	uint64_t generation;
+	EVP_PKEY *key;
+	X509 *cert;
+	STACK_OF(X509) * chain;
+	struct cred_cache *next;
+};
+
+static struct cred_cache *creds;
+
+static void
+cred_free(struct cred_cache *c)
+{
+	free(c->tp);
+	EVP_PKEY_free(c->key);
+	X509_free(c->cert);
+	sk_X509_pop_free(c->chain, X509_free);
+	free(c);
+}
+
+static void
+creds_free_all(void)
+{
+	struct cred_cache *c;
+
+	while ((c = creds) != NULL) {
+		creds = c->next;
+		cred_free(c);
+	}
+}
+
 void
 pki_trust_local_crl_changed(void)
 {
@@ -51,6 +95,7 @@ pki_trust_free_all(void)
 	struct crl_cache *c;
 
 	pki_trust_local_crl_changed();
+	creds_free_all();
 	while ((c = crls) != NULL) {
 		crls = c->next;
 		free(c->tp);
@@ -195,15 +240,76 @@ pki_svc_verify_peer(struct config *cfg, const char *tp_name, X509 *leaf,
 	return rc;
 }
 
+/* What the credentials of tp are made of: key label and chain. */
+static void
+cred_stamp(const struct trustpoint *tp, const char *key_label,
+    unsigned char out[SHA256_DIGEST_LENGTH])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	const struct chain_cert *c;
+	unsigned int n = 0;
+
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		memset(out, 0, SHA256_DIGEST_LENGTH);
+		EVP_MD_CTX_free(md);
+		return;
+	}
+	EVP_DigestUpdate(md, key_label, strlen(key_label) + 1);
+	TAILQ_FOREACH (c, &tp->chain, entry) {
+		unsigned char hdr[2] = {(unsigned char)c->is_ca, 0};
+
+		EVP_DigestUpdate(md, hdr, sizeof(hdr));
+		EVP_DigestUpdate(md, c->der, c->der_len);
+	}
+	if (EVP_DigestFinal_ex(md, out, &n) != 1)
+		memset(out, 0, SHA256_DIGEST_LENGTH);
+	EVP_MD_CTX_free(md);
+}
+
+/* Decode the key pair and the chain of tp into a new cache entry. */
+static struct cred_cache *
+cred_load(const struct trustpoint *tp, const char *key_label, const char **why)
+{
+	const struct chain_cert *c;
+	struct cred_cache *e = xcalloc(1, sizeof(*e));
+
+	e->chain = sk_X509_new_null();
+	TAILQ_FOREACH (c, &tp->chain, entry) {
+		X509 *x = chain_cert_x509(c);
+
+		if (x == NULL)
+			continue;
+		if (!c->is_ca && e->cert == NULL)
+			e->cert = x;
+		else
+			sk_X509_push(e->chain, x);
+	}
+	if (e->cert == NULL) {
+		*why = "the trustpoint has no certificate (crypto pki enroll)";
+		cred_free(e);
+		return NULL;
+	}
+	if (keystore_load(pki_svc->keys, key_label, &e->key) != 0 ||
+	    X509_check_private_key(e->cert, e->key) != 1) {
+		*why = "the trustpoint's key pair is missing or does not match "
+		       "its certificate";
+		cred_free(e);
+		return NULL;
+	}
+	e->tp = xstrdup(tp->name);
+	e->generation = keystore_generation(pki_svc->keys);
+	cred_stamp(tp, key_label, e->stamp);
+	return e;
+}
+
 int
 pki_svc_credentials(struct config *cfg, const char *tp_name, EVP_PKEY **key,
     X509 **cert, STACK_OF(X509) * *chain, const char **why)
 {
 	struct trustpoint *tp = trustpoint_find(cfg, tp_name);
-	const struct chain_cert *c;
-	X509 *id = NULL;
-	STACK_OF(X509) *cas = NULL;
-	EVP_PKEY *k = NULL;
+	struct cred_cache **pp, *e = NULL;
+	unsigned char stamp[SHA256_DIGEST_LENGTH];
+	const char *key_label;
 
 	if (pki_svc == NULL) {
 		*why = "the PKI service is not running";
@@ -213,40 +319,37 @@ pki_svc_credentials(struct config *cfg, const char *tp_name, EVP_PKEY **key,
 		*why = "no such trustpoint";
 		return -1;
 	}
-	cas = sk_X509_new_null();
-	TAILQ_FOREACH (c, &tp->chain, entry) {
-		X509 *x = chain_cert_x509(c);
-
-		if (x == NULL)
-			continue;
-		if (!c->is_ca && id == NULL)
-			id = x;
-		else
-			sk_X509_push(cas, x);
+	key_label = tp->rsakeypair ? tp->rsakeypair : tp->name;
+	cred_stamp(tp, key_label, stamp);
+	for (pp = &creds; *pp != NULL; pp = &(*pp)->next)
+		if (strcmp((*pp)->tp, tp->name) == 0)
+			break;
+	if (*pp != NULL) {
+		e = *pp;
+		if (memcmp(e->stamp, stamp, sizeof(stamp)) != 0 ||
+		    e->generation != keystore_generation(pki_svc->keys)) {
+			*pp = e->next;
+			cred_free(e);
+			e = NULL;
+		}
 	}
-	if (id == NULL) {
-		*why = "the trustpoint has no certificate (crypto pki enroll)";
-		goto fail;
+	if (e == NULL) {
+		e = cred_load(tp, key_label, why);
+		if (e == NULL)
+			return -1;
+		e->next = creds;
+		creds = e;
 	}
-	if (keystore_load(pki_svc->keys,
-	        tp->rsakeypair ? tp->rsakeypair : tp->name, &k) != 0 ||
-	    X509_check_private_key(id, k) != 1) {
-		*why = "the trustpoint's key pair is missing or does not match "
-		       "its certificate";
-		goto fail;
-	}
-	if (X509_cmp_current_time(X509_get0_notAfter(id)) < 0)
+	if (X509_cmp_current_time(X509_get0_notAfter(e->cert)) < 0)
 		log_warnx(
 		    "trustpoint %s: its certificate has expired", tp->name);
-	*key = k;
-	*cert = id;
-	*chain = cas;
+	/* Callers own what they get, as before the cache: references. */
+	EVP_PKEY_up_ref(e->key);
+	X509_up_ref(e->cert);
+	*key = e->key;
+	*cert = e->cert;
+	*chain = X509_chain_up_ref(e->chain);
 	return 0;
-fail:
-	EVP_PKEY_free(k);
-	X509_free(id);
-	sk_X509_pop_free(cas, X509_free);
-	return -1;
 }
 
 /* TLS client-certificate checks go through pki_svc_verify_peer. */
