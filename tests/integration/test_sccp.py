@@ -617,3 +617,38 @@ def test_vanished_phone_is_dropped_after_keepalive_timeout(daemons):
     assert "SEP001122334402" in sccp_show(d)
     for ph in (silent, alive, mute):
         ph.close()
+
+
+# ---- 4. a MIC instead of an LSC -------------------------------------------
+
+def test_mic_under_an_imported_root_registers_over_tls(daemons, tmp_path):
+    from test_capf_e2e import mic_pair, mk_cert as mk_mic_cert
+    phones = CHAPTER_PHONES[:2]
+    (_, MA, *_), (_, MB, *_) = phones
+    d = make_secure_cme(daemons, phones)
+    root_key = rsa.generate_private_key(public_exponent=65537,
+                                        key_size=2048)
+    root = mk_mic_cert("Test MIC Root CA", root_key, ca=True)
+    pem = root.public_bytes(serialization.Encoding.PEM).decode().strip()
+    p = d.cli(stdin=("configure terminal\ncrypto pki trustpoint microot\n"
+                     " enrollment terminal\n revocation-check none\n exit\n"
+                     f"crypto pki authenticate microot\n{pem}\nquit\nyes\n"
+                     "end\n"))
+    assert "% Certificate successfully imported" in p.stdout, p.stdout
+    good_c, good_k = mic_pair(tmp_path, "good", MA, root, root_key)
+    state = tmp_path / "ph"
+    # No CAPF: the phone has only its MIC.
+    p, rep = run_phone(d, state, [MA], "--no-capf", "--mic-cert",
+                       str(good_c), "--mic-key", str(good_k))
+    assert p.returncode == 0, p.stderr
+    sc = rep[MA]["sccp"]
+    assert rep[MA]["lsc"] is None
+    assert sc["registered"] and sc["transport"] == "TLS", sc
+    # A MIC of an unknown manufacturer root is refused at the handshake.
+    other_key = rsa.generate_private_key(public_exponent=65537,
+                                         key_size=2048)
+    other = mk_mic_cert("Unknown MIC Root CA", other_key, ca=True)
+    bad_c, bad_k = mic_pair(tmp_path, "bad", MB, other, other_key)
+    p, rep = run_phone(d, state, [MB], "--no-capf", "--mic-cert",
+                       str(bad_c), "--mic-key", str(bad_k))
+    assert "TLS handshake failed" in refused(p, rep, MB)["detail"]

@@ -189,10 +189,12 @@ op_check(void *arg, const struct sccp_register *r, struct sccp_dev_info *info,
 	rc = sccp_policy_check(c->svc->d->cfg, r, c->transport,
 	    c->transport == SCCP_TRANSPORT_TLS ? c->tls_cn : NULL,
 	    registered_others(c->svc, r->device_name), info, reject, &why);
+	/* The name is the phone's bytes: logged only when well formed. */
 	if (rc != 0)
 		log_info("SCCP %s from %s:%u over %s: RegisterReject \"%s\" "
 		         "(%s)",
-		    r->device_name[0] ? r->device_name : "(no name)",
+		    sccp_device_name_ok(r->device_name) ? r->device_name
+		                                        : "(invalid name)",
 		    c->peer_ip, c->peer_port, transport_name(c->transport),
 		    *reject, why);
 	return rc;
