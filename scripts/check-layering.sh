@@ -23,11 +23,12 @@ out=$( {
 	check src/lib lib
 	check src/fmt lib fmt
 	check src/cli lib cli
+	check src/call lib call
 	check src/config lib fmt cli config pki
 	for s in src/svc/*/; do
 		[ -d "$s" ] || continue
 		name=$(basename "$s")
-		check "$s" lib fmt cli config pki store daemon "svc/$name"
+		check "$s" lib fmt cli config pki store call daemon "svc/$name"
 	done
 } )
 if [ -n "$out" ]; then
