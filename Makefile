@@ -29,8 +29,8 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
 LDFLAGS += $(SANFLAGS)
 
 LIB_SRCS := $(sort $(wildcard src/lib/*.c src/fmt/*.c src/cli/*.c \
-	src/config/*.c src/pki/*.c src/store/*.c src/svc/*/*.c \
-	src/daemon/*.c))
+	src/config/*.c src/pki/*.c src/store/*.c src/media/*.c \
+	src/svc/*/*.c src/daemon/*.c))
 LIB_SRCS := $(filter-out src/daemon/main.c,$(LIB_SRCS))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libopencme.a
