@@ -131,7 +131,14 @@ format:
 fuzz:
 	scripts/build-fuzz.sh
 
-bench: all
+# Benchmark programs linked with the library (bench/run-*.sh run them).
+BENCH_BINS := $(BUILD)/bench/relay_load
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+bench: all $(BENCH_BINS)
 	@scripts/run-bench.sh $(BUILD)
 
 demo: deps
