@@ -122,13 +122,27 @@ cc_line_add(struct cc *cc, const char *number, const char *name,
 		return NULL;
 	l = xcalloc(1, sizeof(*l));
 	l->number = xstrdup(number);
-	l->name = name ? xstrdup(name) : NULL;
-	l->fwd_busy = fwd_busy ? xstrdup(fwd_busy) : NULL;
-	l->fwd_noan = fwd_noan ? xstrdup(fwd_noan) : NULL;
-	l->noan_ms = (noan_timeout_s ? noan_timeout_s : 20) * 1000u;
+	cc_line_update(l, name, fwd_busy, fwd_noan, noan_timeout_s);
 	l->next = cc->lines;
 	cc->lines = l;
 	return l;
+}
+
+static void
+set_opt(char **field, const char *v)
+{
+	free(*field);
+	*field = v != NULL && v[0] != '\0' ? xstrdup(v) : NULL;
+}
+
+void
+cc_line_update(struct cc_line *l, const char *name, const char *fwd_busy,
+    const char *fwd_noan, unsigned noan_timeout_s)
+{
+	set_opt(&l->name, name);
+	set_opt(&l->fwd_busy, fwd_busy);
+	set_opt(&l->fwd_noan, fwd_noan);
+	l->noan_ms = (noan_timeout_s ? noan_timeout_s : 20) * 1000u;
 }
 
 int

@@ -134,6 +134,10 @@ void cc_free(struct cc *cc);
  * targets (NULL = none), no-answer timeout in seconds (0: 20 s). */
 struct cc_line *cc_line_add(struct cc *cc, const char *number, const char *name,
     const char *fwd_busy, const char *fwd_noan, unsigned noan_timeout_s);
+/* The line's name and forward targets changed (configuration); calls
+ * already ringing keep their timer. */
+void cc_line_update(struct cc_line *l, const char *name, const char *fwd_busy,
+    const char *fwd_noan, unsigned noan_timeout_s);
 /* A park slot: dialing it picks up the call parked there. */
 int cc_park_slot_add(struct cc *cc, const char *number);
 

@@ -272,6 +272,22 @@ forward_on_no_answer_and_on_busy(void **state)
 	assert_int_equal(f->open_pairs, 1);
 	assert_int_equal(cc_onhook(f->cc, f->dev[C], 1, 0, f->now), 0);
 	assert_int_equal(last(f, A)->v.state, CC_ONHOOK);
+	/* The forward target can change (configuration). */
+	{
+		struct cc_line *g =
+		    cc_line_add(f->cc, "1007", NULL, NULL, "1002", 5);
+
+		assert_non_null(g);
+		cc_line_update(g, "Gus", NULL, "1003", 3);
+		assert_int_equal(cc_device_line(f->dev[F], 2, g), 0);
+		dial(f, A, "1007");
+		assert_int_equal(last(f, F)->v.state, CC_RINGIN);
+		f->now += 3000;
+		cc_tick(f->cc, f->now);
+		assert_int_equal(last(f, C)->v.state, CC_RINGIN);
+		assert_string_equal(last(f, C)->orig, "1007");
+		assert_int_equal(cc_onhook(f->cc, f->dev[A], 1, 0, f->now), 0);
+	}
 	/* E is busy: 1005 forwards to 1003. */
 	assert_int_equal(cc_offhook(f->cc, f->dev[E], 1, f->now), 0);
 	dial(f, A, "1005");
