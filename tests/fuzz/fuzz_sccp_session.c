@@ -36,7 +36,7 @@ fz_now(void *arg)
 	return 1700000000;
 }
 
-static const struct sccp_sess_ops fz_ops = {fz_check, NULL, fz_now};
+static const struct sccp_sess_ops fz_ops = {fz_check, NULL, fz_now, NULL};
 
 /* Every answer must be well formed. */
 static void

@@ -201,7 +201,7 @@ fake_now(void *arg)
 }
 
 static const struct sccp_sess_ops fake_ops = {
-    fake_check, fake_registered, fake_now};
+    fake_check, fake_registered, fake_now, NULL};
 
 static int
 feed(struct sccp_sess *s, const struct buf *in, struct buf *out)

@@ -33,6 +33,21 @@ struct sccp_svc_counters {
 };
 const struct sccp_svc_counters *sccp_svc_counters(void);
 
+/* Queue bytes to a connection (a struct sccp_conn *). */
+void sccp_svc_send(void *conn, const struct buf *b);
+
+/* sccp_call.c: call control for registered phones. */
+struct daemon;
+struct cc_stats;
+void sccp_call_start(struct daemon *d);
+void sccp_call_stop(void);
+void sccp_call_device_up(void *conn, struct sccp_sess *sess);
+void sccp_call_device_down(void *conn);
+int sccp_call_input(void *conn, const struct sccp_msg *m);
+void sccp_call_config_changed(struct config *cfg);
+void sccp_call_rearm(void);
+void sccp_call_stats(struct cc_stats *out);
+
 /* The running configuration (NULL when the service is stopped). */
 struct config *sccp_svc_cfg(void);
 /* sccp_cli.c: install (on) or remove the live `show ephone` hooks. */

@@ -258,9 +258,10 @@ registered_input(struct sccp_sess *s, const struct sccp_msg *m, struct buf *out)
 	case SCCP_FEATURE_STAT_REQ:
 		break; /* nothing to answer (spec 5.9) */
 	default:
-		/* Call control and everything else: read and ignored in
-		 * this slice (spec 3: discard unknown ids by length). */
-		stats.ignored++;
+		/* Call control goes to the call layer; everything else is
+		 * read and ignored (spec 3: discard unknown ids by length). */
+		if (s->ops->call == NULL || !s->ops->call(s->arg, m))
+			stats.ignored++;
 		break;
 	}
 }

@@ -86,6 +86,10 @@ struct sccp_sess_ops {
 	void (*registered)(void *arg);
 	/* Wall clock (tests fix it). */
 	time_t (*now)(void *arg);
+	/* A message of a registered phone that the session does not
+	 * answer itself (call control, media acks): 1 when taken.  May be
+	 * NULL (then they are read and ignored). */
+	int (*call)(void *arg, const struct sccp_msg *m);
 };
 
 enum sccp_sess_state {

@@ -233,6 +233,22 @@ op_registered(void *arg)
 	        : "",
 	    (unsigned)s->reg.protocol_version, (unsigned)s->proto,
 	    s->info.keepalive_s);
+	sccp_call_device_up(c, &c->sess);
+}
+
+static int
+op_call(void *arg, const struct sccp_msg *m)
+{
+	return sccp_call_input(arg, m);
+}
+
+void
+sccp_svc_send(void *conn, const struct buf *b)
+{
+	struct sccp_conn *c = conn;
+
+	if (c->bev != NULL && b->len > 0)
+		bufferevent_write(c->bev, b->data, b->len);
 }
 
 static time_t
@@ -246,6 +262,7 @@ static const struct sccp_sess_ops conn_ops = {
     .check = op_check,
     .registered = op_registered,
     .now = op_now,
+    .call = op_call,
 };
 
 /* ---- connections ---- */
@@ -258,6 +275,7 @@ conn_free(struct sccp_conn *c)
 	if (c->has_sess && c->sess.state == SCCP_SESS_REGISTERED)
 		log_info("SCCP %s unregistered (connection from %s:%u closed)",
 		    c->sess.reg.device_name, c->peer_ip, c->peer_port);
+	sccp_call_device_down(c);
 	TAILQ_REMOVE(&s->conns, c, entry);
 	s->nconns--;
 	if (c->timer)
@@ -716,6 +734,7 @@ sccp_svc_start(struct daemon *d)
 	ssvc = xcalloc(1, sizeof(*ssvc));
 	ssvc->d = d;
 	TAILQ_INIT(&ssvc->conns);
+	sccp_call_start(d);
 	reconcile(ssvc, 0);
 	sccp_cli_live(1);
 	ssvc->cron = event_new(d->base, -1, EV_PERSIST, cron_cb, ssvc);
@@ -734,6 +753,8 @@ sccp_svc_changed(struct daemon *d, const char *what)
 	    strncmp(what, "crypto pki", 10) == 0 ||
 	        strcmp(what, "reload") == 0 ||
 	        strcmp(what, "telephony-service trustpoint") == 0);
+	if (strncmp(what, "ephone-dn", 9) == 0 || strcmp(what, "reload") == 0)
+		sccp_call_config_changed(d->cfg);
 }
 
 void
@@ -747,6 +768,7 @@ sccp_svc_stop(struct daemon *d)
 	sccp_cli_live(0);
 	while ((c = TAILQ_FIRST(&ssvc->conns)) != NULL)
 		conn_free(c);
+	sccp_call_stop();
 	listener_close(&ssvc->tcp);
 	listener_close(&ssvc->tls);
 	SSL_CTX_free(ssvc->ctx);

@@ -1,0 +1,633 @@
+/*
+ * The SCCP face of call control (src/call/callctl.h): registered phones
+ * become call-control devices with their lines (ephone-dn numbers); what
+ * a phone does (OffHook, KeypadButton, SoftKeyEvent, Stimulus,
+ * EnblocCall, OnHook) becomes engine events; every leg change the engine
+ * reports becomes the messages of spec 12 (CallState, CallInfo, tones,
+ * ringer, lamp, soft keys, prompt); every media stream it opens becomes
+ * OpenReceiveChannel to both phones, then StartMediaTransmission to each
+ * with the other's address from its OpenReceiveChannelAck (RTP phone to
+ * phone; SRTP keys and the relay are issue 7).  Conference bridges have
+ * no mixer yet: their members' streams are not opened (logged).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "call/callctl.h"
+#include "config/config.h"
+#include "daemon/daemon.h"
+#include "fmt/sccp.h"
+#include "fmt/sccp_callmsg.h"
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "svc/sccp/sccp_int.h"
+
+#define STIMULUS_LINE 9u
+#define LAMP_OFF 1u
+#define LAMP_ON 2u
+#define LAMP_WINK 3u
+#define LAMP_BLINK 5u
+#define RING_OFF 1u
+#define RING_INSIDE 2u
+#define CODEC_G711U 4u
+#define PACKET_MS 20u
+
+/* A registered phone known to the engine. */
+struct dev {
+	void *conn;
+	struct sccp_sess *sess;
+	struct cc_device *cd;
+	struct dev *next;
+};
+
+/* A phone-to-phone stream being set up or running. */
+struct stream {
+	struct dev *a, *b;
+	uint32_t a_ref, b_ref;
+	uint32_t a_party, b_party; /* passThruPartyId per side */
+	int a_acked, b_acked, started;
+	uint8_t a_ip[4], b_ip[4];
+	uint32_t a_port, b_port;
+	struct stream *next;
+};
+
+struct line_map {
+	char number[24];
+	struct cc_line *line;
+	struct line_map *next;
+};
+
+static struct {
+	struct daemon *d;
+	struct cc *cc;
+	struct event *tick;
+	struct dev *devs;
+	struct stream *streams;
+	struct line_map *lines;
+	uint32_t next_party;
+} call;
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static struct dev *
+dev_of_conn(void *conn)
+{
+	struct dev *d;
+
+	for (d = call.devs; d != NULL; d = d->next)
+		if (d->conn == conn)
+			return d;
+	return NULL;
+}
+
+static uint32_t
+hdr(const struct dev *d, uint32_t id)
+{
+	return sccp_sess_hdr(d->sess, id);
+}
+
+/* ---- timers ---- */
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	cc_tick(call.cc, now_ms());
+	sccp_call_rearm();
+}
+
+void
+sccp_call_rearm(void)
+{
+	uint64_t next, now;
+	struct timeval tv;
+
+	if (call.cc == NULL || call.tick == NULL)
+		return;
+	next = cc_next_deadline(call.cc);
+	evtimer_del(call.tick);
+	if (next == 0)
+		return;
+	now = now_ms();
+	next = next > now ? next - now : 0;
+	tv.tv_sec = (time_t)(next / 1000u);
+	tv.tv_usec = (suseconds_t)(next % 1000u) * 1000;
+	evtimer_add(call.tick, &tv);
+}
+
+/* ---- what a phone sees ---- */
+
+static uint32_t
+tone_code(int tone)
+{
+	switch (tone) {
+	case CC_TONE_DIAL:
+		return 0x21;
+	case CC_TONE_RINGBACK:
+		return 0x24;
+	case CC_TONE_BUSY:
+		return 0x23;
+	case CC_TONE_REORDER:
+		return 0x25;
+	default:
+		return 0;
+	}
+}
+
+static uint32_t
+lamp_mode(int state)
+{
+	switch (state) {
+	case CC_RINGIN:
+		return LAMP_BLINK;
+	case CC_HOLD:
+		return LAMP_WINK;
+	case CC_ONHOOK:
+		return LAMP_OFF;
+	default:
+		return LAMP_ON;
+	}
+}
+
+static void
+leg_cb(void *arg, void *conn, const struct cc_leg_view *v)
+{
+	struct dev *d = dev_of_conn(conn);
+	struct buf b = BUF_INIT;
+	uint32_t line = v->line, ref = v->ref, proto;
+
+	(void)arg;
+	if (d == NULL)
+		return;
+	proto = d->sess->proto;
+	if (v->state != CC_RINGIN)
+		(void)sccp_set_ringer_build(
+		    &b, hdr(d, SCCP_SET_RINGER), RING_OFF, 1, line, ref);
+	if (v->tone != CC_TONE_NONE)
+		(void)sccp_start_tone_build(
+		    &b, hdr(d, SCCP_START_TONE), tone_code(v->tone), line, ref);
+	else
+		(void)sccp_stop_tone_build(
+		    &b, hdr(d, SCCP_STOP_TONE), proto, line, ref);
+	(void)sccp_set_lamp_build(&b, hdr(d, SCCP_SET_LAMP), STIMULUS_LINE,
+	    line, lamp_mode(v->state));
+	if (v->state == CC_RINGOUT || v->state == CC_BUSY ||
+	    v->state == CC_INVALID)
+		(void)sccp_dialed_number_build(&b, hdr(d, SCCP_DIALED_NUMBER),
+		    proto, v->called_number, line, ref);
+	(void)sccp_call_state_build(
+	    &b, hdr(d, SCCP_CALL_STATE), (uint32_t)v->state, line, ref);
+	if (v->state == CC_RINGOUT || v->state == CC_RINGIN ||
+	    v->state == CC_CONNECTED || v->state == CC_HOLD) {
+		/* The leg view names the other party "called" whatever the
+		 * direction; CallInfo wants calling/called as dialed. */
+		struct sccp_call_info ci;
+		int in = v->call_type != CC_CALL_OUT;
+
+		memset(&ci, 0, sizeof(ci));
+		ci.calling = in ? v->called_number : v->calling_number;
+		ci.calling_name = in ? v->called_name : v->calling_name;
+		ci.called = in ? v->calling_number : v->called_number;
+		ci.called_name = in ? v->calling_name : v->called_name;
+		ci.original_called = v->original_called;
+		ci.line = line;
+		ci.ref = ref;
+		ci.call_type = (uint32_t)v->call_type;
+		ci.call_instance = 1;
+		ci.security_status = 1; /* unknown: no SRTP yet (issue 7) */
+		(void)sccp_call_info_build(&b, hdr(d, SCCP_CALL_INFO), &ci);
+	}
+	if (v->state == CC_RINGIN)
+		(void)sccp_set_ringer_build(&b, hdr(d, SCCP_SET_RINGER),
+		    v->ringing ? RING_INSIDE : RING_OFF, 1, line, ref);
+	if (v->state == CC_OFFHOOK || v->state == CC_CONNECTED)
+		(void)sccp_activate_call_plane_build(
+		    &b, hdr(d, SCCP_ACTIVATE_CALL_PLANE), line);
+	if (v->prompt != NULL)
+		(void)sccp_display_prompt_build(&b,
+		    hdr(d, SCCP_DISPLAY_PROMPT_STATUS), 10, v->prompt, line,
+		    ref);
+	else if (v->state == CC_ONHOOK)
+		(void)sccp_clear_prompt_build(
+		    &b, hdr(d, SCCP_CLEAR_PROMPT_STATUS), line, ref);
+	if (v->state == CC_ONHOOK)
+		(void)sccp_select_soft_keys_build(
+		    &b, hdr(d, SCCP_SELECT_SOFT_KEYS), 0, 0, 0, 0xFFFFFFFFu);
+	else
+		(void)sccp_select_soft_keys_build(&b,
+		    hdr(d, SCCP_SELECT_SOFT_KEYS), line, ref,
+		    (uint32_t)v->keyset, 0xFFFFFFFFu);
+	sccp_svc_send(conn, &b);
+	buf_free(&b);
+}
+
+/* ---- media ---- */
+
+static void
+open_receive(struct dev *d, uint32_t party, uint32_t ref)
+{
+	struct sccp_msg m;
+	struct buf b = BUF_INIT;
+
+	memset(&m, 0, sizeof(m));
+	m.id = SCCP_OPEN_RECEIVE_CHANNEL;
+	m.hdr_version = hdr(d, m.id);
+	m.layout_version = d->sess->proto;
+	m.u.orc.conference_id = ref;
+	m.u.orc.pass_thru_party_id = party;
+	m.u.orc.ms_packet_size = PACKET_MS;
+	m.u.orc.compression_type = CODEC_G711U;
+	m.u.orc.call_reference = ref;
+	if (sccp_msg_build(&b, &m) == SCCP_OK)
+		sccp_svc_send(d->conn, &b);
+	buf_free(&b);
+}
+
+static void
+start_transmission(struct dev *d, uint32_t party, uint32_t ref,
+    const uint8_t ip[4], uint32_t port)
+{
+	struct sccp_msg m;
+	struct buf b = BUF_INIT;
+
+	memset(&m, 0, sizeof(m));
+	m.id = SCCP_START_MEDIA_TRANSMISSION;
+	m.hdr_version = hdr(d, m.id);
+	m.layout_version = d->sess->proto;
+	m.u.smt.conference_id = ref;
+	m.u.smt.pass_thru_party_id = party;
+	memcpy(m.u.smt.remote_ip.addr, ip, 4);
+	m.u.smt.remote_port = port;
+	m.u.smt.ms_packet_size = PACKET_MS;
+	m.u.smt.compression_type = CODEC_G711U;
+	m.u.smt.precedence = 4;
+	m.u.smt.max_frames_per_packet = 1;
+	m.u.smt.call_reference = ref;
+	if (sccp_msg_build(&b, &m) == SCCP_OK)
+		sccp_svc_send(d->conn, &b);
+	buf_free(&b);
+}
+
+static void
+stop_side(struct dev *d, uint32_t party, uint32_t ref)
+{
+	struct buf b = BUF_INIT;
+
+	(void)sccp_close_receive_channel_build(
+	    &b, hdr(d, SCCP_CLOSE_RECEIVE_CHANNEL), ref, party, ref);
+	(void)sccp_stop_media_transmission_build(
+	    &b, hdr(d, SCCP_STOP_MEDIA_TRANSMISSION), ref, party, ref);
+	sccp_svc_send(d->conn, &b);
+	buf_free(&b);
+}
+
+static uint32_t
+new_party(void)
+{
+	if (++call.next_party == 0)
+		call.next_party = 1;
+	return call.next_party;
+}
+
+static void
+stream_free(struct stream *st)
+{
+	struct stream **pp;
+
+	for (pp = &call.streams; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == st) {
+			*pp = st->next;
+			break;
+		}
+	free(st);
+}
+
+static void
+media_cb(void *arg, const struct cc_media *m, int on)
+{
+	struct dev *a = dev_of_conn(m->a_dev), *b;
+	struct stream *st;
+
+	(void)arg;
+	if (m->b_dev == NULL) {
+		log_debug("SCCP: conference bridge %u: no mixer yet, stream "
+		          "not opened",
+		    m->bridge);
+		return;
+	}
+	b = dev_of_conn(m->b_dev);
+	if (a == NULL || b == NULL)
+		return;
+	if (on) {
+		st = xcalloc(1, sizeof(*st));
+		st->a = a;
+		st->b = b;
+		st->a_ref = m->a_ref;
+		st->b_ref = m->b_ref;
+		st->a_party = new_party();
+		st->b_party = new_party();
+		st->next = call.streams;
+		call.streams = st;
+		open_receive(a, st->a_party, st->a_ref);
+		open_receive(b, st->b_party, st->b_ref);
+		return;
+	}
+	for (st = call.streams; st != NULL; st = st->next)
+		if ((st->a == a && st->a_ref == m->a_ref && st->b == b &&
+		        st->b_ref == m->b_ref) ||
+		    (st->a == b && st->a_ref == m->b_ref && st->b == a &&
+		        st->b_ref == m->a_ref))
+			break;
+	if (st == NULL)
+		return;
+	stop_side(st->a, st->a_party, st->a_ref);
+	stop_side(st->b, st->b_party, st->b_ref);
+	stream_free(st);
+}
+
+/* A phone's OpenReceiveChannelAck: once both sides have answered, each
+ * sends to the other. */
+static void
+receive_acked(struct dev *d, const struct sccp_open_receive_channel_ack *ack)
+{
+	struct stream *st;
+
+	for (st = call.streams; st != NULL; st = st->next) {
+		if (st->a == d && st->a_party == ack->pass_thru_party_id) {
+			st->a_acked = ack->status == 0;
+			memcpy(st->a_ip, ack->ip.addr, 4);
+			st->a_port = ack->port;
+			break;
+		}
+		if (st->b == d && st->b_party == ack->pass_thru_party_id) {
+			st->b_acked = ack->status == 0;
+			memcpy(st->b_ip, ack->ip.addr, 4);
+			st->b_port = ack->port;
+			break;
+		}
+	}
+	if (st == NULL || st->started || !st->a_acked || !st->b_acked)
+		return;
+	st->started = 1;
+	start_transmission(st->a, st->a_party, st->a_ref, st->b_ip, st->b_port);
+	start_transmission(st->b, st->b_party, st->b_ref, st->a_ip, st->a_port);
+}
+
+/* ---- lines and devices ---- */
+
+static const struct cc_ops ops = {leg_cb, media_cb};
+
+static struct cc_line *
+line_for(struct config *cfg, const char *number, const char *name)
+{
+	struct line_map *lm;
+	struct ephone_dn *dn, *found = NULL;
+
+	TAILQ_FOREACH (dn, &cfg->ephone_dns, entry)
+		if (dn->number != NULL && strcmp(dn->number, number) == 0) {
+			found = dn;
+			break;
+		}
+	for (lm = call.lines; lm != NULL; lm = lm->next)
+		if (strcmp(lm->number, number) == 0)
+			break;
+	if (lm == NULL) {
+		lm = xcalloc(1, sizeof(*lm));
+		snprintf(lm->number, sizeof(lm->number), "%s", number);
+		lm->line = cc_line_add(call.cc, number, name, NULL, NULL, 0);
+		if (lm->line == NULL) {
+			free(lm);
+			return NULL;
+		}
+		lm->next = call.lines;
+		call.lines = lm;
+	}
+	cc_line_update(lm->line, found && found->name ? found->name : name,
+	    found ? found->cfwd_busy : NULL, found ? found->cfwd_noan : NULL,
+	    found ? found->cfwd_noan_timeout : 0);
+	return lm->line;
+}
+
+/* Names and forward targets follow the configuration. */
+void
+sccp_call_config_changed(struct config *cfg)
+{
+	struct line_map *lm;
+
+	for (lm = call.lines; cfg != NULL && lm != NULL; lm = lm->next)
+		(void)line_for(cfg, lm->number, NULL);
+}
+
+void
+sccp_call_device_up(void *conn, struct sccp_sess *sess)
+{
+	struct config *cfg = call.d != NULL ? call.d->cfg : NULL;
+	struct dev *d;
+
+	if (call.cc == NULL || cfg == NULL || dev_of_conn(conn) != NULL)
+		return;
+	d = xcalloc(1, sizeof(*d));
+	d->conn = conn;
+	d->sess = sess;
+	d->cd = cc_device_add(call.cc, conn);
+	for (unsigned i = 0; i < sess->info.nlines; i++) {
+		const struct sccp_line_info *li = &sess->info.lines[i];
+		struct cc_line *l;
+
+		if (li->number[0] == '\0')
+			continue;
+		l = line_for(cfg, li->number, li->name);
+		if (l != NULL)
+			(void)cc_device_line(d->cd, i + 1, l);
+	}
+	d->next = call.devs;
+	call.devs = d;
+}
+
+void
+sccp_call_device_down(void *conn)
+{
+	struct dev **pp, *d;
+	struct stream *st, *next;
+
+	for (pp = &call.devs; *pp != NULL && (*pp)->conn != conn;
+	     pp = &(*pp)->next)
+		;
+	if ((d = *pp) == NULL)
+		return;
+	/* Its calls end; the other phones hear about it.  The device
+	 * must still be found while that happens, then it goes. */
+	cc_device_remove(call.cc, d->cd, now_ms());
+	for (st = call.streams; st != NULL; st = next) {
+		next = st->next;
+		if (st->a == d || st->b == d)
+			stream_free(st);
+	}
+	*pp = d->next;
+	free(d);
+	sccp_call_rearm();
+}
+
+/* ---- what phones do ---- */
+
+static char
+keypad_char(uint32_t button)
+{
+	if (button <= 9)
+		return (char)('0' + button);
+	if (button == 0x0E)
+		return '*';
+	if (button == 0x0F)
+		return '#';
+	return 0;
+}
+
+int
+sccp_call_input(void *conn, const struct sccp_msg *m)
+{
+	struct dev *d = dev_of_conn(conn);
+	uint64_t now = now_ms();
+	int handled = 1;
+
+	if (d == NULL)
+		return 0;
+	switch (m->id) {
+	case SCCP_OFF_HOOK:
+		(void)cc_offhook(call.cc, d->cd,
+		    m->u.hook.has_call ? m->u.hook.line_instance : 0, now);
+		break;
+	case SCCP_ON_HOOK:
+		(void)cc_onhook(call.cc, d->cd,
+		    m->u.hook.has_call ? m->u.hook.line_instance : 0,
+		    m->u.hook.has_call ? m->u.hook.call_reference : 0, now);
+		break;
+	case SCCP_KEYPAD_BUTTON: {
+		char c = keypad_char(m->u.keypad.button);
+
+		if (c != 0)
+			(void)cc_digit(call.cc, d->cd,
+			    m->u.keypad.has_call ? m->u.keypad.line_instance
+			                         : 0,
+			    m->u.keypad.has_call ? m->u.keypad.call_reference
+			                         : 0,
+			    c, now);
+		break;
+	}
+	case SCCP_ENBLOC_CALL: {
+		char number[26];
+		size_t n = m->body_len < 25 ? m->body_len : 25;
+
+		memcpy(number, m->body, n);
+		number[n] = '\0';
+		(void)cc_offhook(call.cc, d->cd, 0, now);
+		for (const char *p = number; *p != '\0'; p++)
+			(void)cc_digit(call.cc, d->cd, 0, 0, *p, now);
+		(void)cc_digit(call.cc, d->cd, 0, 0, '#', now);
+		break;
+	}
+	case SCCP_SOFT_KEY_EVENT: {
+		static const struct {
+			uint32_t event;
+			int key;
+		} keys[] = {{2, CC_KEY_NEWCALL}, {3, CC_KEY_HOLD},
+		    {4, CC_KEY_TRANSFER}, {9, CC_KEY_ENDCALL},
+		    {10, CC_KEY_RESUME}, {11, CC_KEY_ANSWER},
+		    {13, CC_KEY_CONFERENCE}, {14, CC_KEY_PARK}};
+		const struct sccp_soft_key_event *e = &m->u.soft_key;
+
+		handled = 0;
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (keys[i].event == e->event) {
+				(void)cc_key(call.cc, d->cd, keys[i].key,
+				    e->line_instance, e->call_reference, now);
+				handled = 1;
+			}
+		break;
+	}
+	case SCCP_STIMULUS:
+		/* The line button: a new call on that line. */
+		if (m->u.stimulus.stimulus == STIMULUS_LINE)
+			(void)cc_offhook(
+			    call.cc, d->cd, m->u.stimulus.instance, now);
+		else if (m->u.stimulus.stimulus == 3)
+			(void)cc_key(call.cc, d->cd, CC_KEY_HOLD,
+			    m->u.stimulus.instance,
+			    m->u.stimulus.call_reference, now);
+		else
+			handled = 0;
+		break;
+	case SCCP_OPEN_RECEIVE_CHANNEL_ACK:
+		receive_acked(d, &m->u.orc_ack);
+		break;
+	case SCCP_START_MEDIA_TRANSMISSION_ACK:
+		break;
+	default:
+		handled = 0;
+		break;
+	}
+	sccp_call_rearm();
+	return handled;
+}
+
+/* ---- service ---- */
+
+void
+sccp_call_start(struct daemon *d)
+{
+	struct cc_params p;
+
+	if (call.cc != NULL)
+		return;
+	memset(&p, 0, sizeof(p));
+	p.max_conferences = d->cfg->tel.max_conferences;
+	p.blind_transfer = d->cfg->tel.transfer_system == XFER_FULL_BLIND ||
+	    d->cfg->tel.transfer_system == XFER_BLIND;
+	call.d = d;
+	call.cc = cc_new(&ops, NULL, &p);
+	call.tick = evtimer_new(d->base, tick_cb, NULL);
+}
+
+void
+sccp_call_stop(void)
+{
+	while (call.devs != NULL) {
+		struct dev *d = call.devs;
+
+		call.devs = d->next;
+		free(d);
+	}
+	while (call.streams != NULL)
+		stream_free(call.streams);
+	while (call.lines != NULL) {
+		struct line_map *lm = call.lines;
+
+		call.lines = lm->next;
+		free(lm);
+	}
+	if (call.tick != NULL)
+		event_free(call.tick);
+	cc_free(call.cc);
+	memset(&call, 0, sizeof(call));
+}
+
+void
+sccp_call_stats(struct cc_stats *out)
+{
+	if (call.cc != NULL)
+		cc_stats_get(call.cc, out);
+	else
+		memset(out, 0, sizeof(*out));
+}
