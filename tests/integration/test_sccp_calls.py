@@ -7,12 +7,14 @@ phone receives.  The call logic itself is unit-tested in
 tests/unit/test_callctl.c; this checks the SCCP face of it."""
 import socket
 import struct
+import subprocess
 import time
 
 import pytest
 
 from test_sccp import (RawPhone, free_sccp_port, pdu, register_pdu,
-                       sccp_show, wait_for)
+                       sccp_show, skinny_messages, start_capture,
+                       stop_capture, wait_for)
 
 CALL_STATE, CALL_INFO, ORC, SMT = 0x111, 0x8F, 0x105, 0x8A
 CLOSE_RX, STOP_TX, SET_RINGER, START_TONE = 0x106, 0x8B, 0x85, 0x82
@@ -142,7 +144,8 @@ def phones(d, n=2):
     return [Phone(d.sp, m, 20000 + 2 * i) for i, m in enumerate(macs)]
 
 
-def test_basic_call_media_and_hang_up(cme):
+def test_basic_call_media_and_hang_up(cme, tmp_path):
+    cap, pcap = start_capture(tmp_path, [cme.sp])
     a, b = phones(cme)
     a.dial("1002")
     a.wait_state(RINGOUT)
@@ -162,6 +165,17 @@ def test_basic_call_media_and_hang_up(cme):
     b.wait_state(ONHOOK_S)
     pump_all([a, b], lambda: a.closed_rx >= 1 and b.closed_rx >= 1,
              "CloseReceiveChannel")
+    # tshark decodes every message of the call as Skinny, none malformed.
+    stop_capture(cap)
+    ids = {i for _, i in skinny_messages(pcap, cme.sp, tmp_path / "none")}
+    for want in (OFFHOOK, KEYPAD, ONHOOK, CALL_STATE, CALL_INFO, ORC,
+                 ORC_ACK, SMT, CLOSE_RX, STOP_TX, SET_RINGER, START_TONE,
+                 0x83, 0x86, 0x110, 0x112, 0x116, 0x11D):
+        assert want in ids, hex(want)
+    p = subprocess.run(["tshark", "-r", str(pcap), "-d",
+                        f"tcp.port=={cme.sp},skinny", "-Y", "_ws.malformed"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and p.stdout.strip() == "", p.stdout
 
 
 def test_busy_and_unknown_number(cme):
