@@ -29,8 +29,8 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
 LDFLAGS += $(SANFLAGS)
 
 LIB_SRCS := $(sort $(wildcard src/lib/*.c src/fmt/*.c src/cli/*.c \
-	src/config/*.c src/pki/*.c src/store/*.c src/svc/*/*.c \
-	src/daemon/*.c))
+	src/config/*.c src/pki/*.c src/store/*.c src/call/*.c src/media/*.c \
+	src/svc/*/*.c src/daemon/*.c))
 LIB_SRCS := $(filter-out src/daemon/main.c,$(LIB_SRCS))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libopencme.a
@@ -131,7 +131,14 @@ format:
 fuzz:
 	scripts/build-fuzz.sh
 
-bench: all
+# Benchmark programs linked with the library (bench/run-*.sh run them).
+BENCH_BINS := $(BUILD)/bench/relay_load
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+bench: all $(BENCH_BINS)
 	@scripts/run-bench.sh $(BUILD)
 
 demo: deps

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Dependencies point one way (doc/design.md): lib and fmt include nothing
-# of ours but lib; cli only lib; no service includes another service.
+# of ours but lib; cli only lib; media only lib; no service includes
+# another service.
 set -u
 bad=0
 check() { # dir allowed-prefixes...
@@ -23,11 +24,14 @@ out=$( {
 	check src/lib lib
 	check src/fmt lib fmt
 	check src/cli lib cli
+	check src/call lib call
+	# The media layer (SRTP sessions, the relay): lib and libraries only.
+	check src/media lib media
 	check src/config lib fmt cli config pki
 	for s in src/svc/*/; do
 		[ -d "$s" ] || continue
 		name=$(basename "$s")
-		check "$s" lib fmt cli config pki store daemon "svc/$name"
+		check "$s" lib fmt cli config pki store call media daemon "svc/$name"
 	done
 } )
 if [ -n "$out" ]; then

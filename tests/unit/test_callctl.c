@@ -1,0 +1,586 @@
+/*
+ * Call control (src/call/callctl.c) driven like phones would drive it,
+ * with a fake clock: every feature's states on every phone and the media
+ * streams it opens and closes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "call/callctl.h"
+
+/* Phones A..F: the device handles the engine reports views for. */
+enum { A, B, C, D, E, F, NPHONES };
+
+struct view {
+	int dev;
+	struct cc_leg_view v;
+	char calling[32], called[32], orig[32], prompt[48];
+};
+
+struct fake {
+	int phones[NPHONES];
+	struct view views[512];
+	size_t nviews;
+	int media_open, media_close, bridge_open, bridge_close;
+	int open_pairs; /* currently open pair streams */
+	int open_bridge; /* currently open bridge streams */
+	struct cc *cc;
+	struct cc_device *dev[NPHONES];
+	uint64_t now;
+};
+
+static void
+f_leg(void *arg, void *dev, const struct cc_leg_view *v)
+{
+	struct fake *f = arg;
+	struct view *w;
+
+	assert_true(f->nviews < sizeof(f->views) / sizeof(f->views[0]));
+	w = &f->views[f->nviews++];
+	w->dev = *(int *)dev;
+	w->v = *v;
+	snprintf(w->calling, sizeof(w->calling), "%s", v->calling_number);
+	snprintf(w->called, sizeof(w->called), "%s", v->called_number);
+	snprintf(w->orig, sizeof(w->orig), "%s",
+	    v->original_called ? v->original_called : "");
+	snprintf(
+	    w->prompt, sizeof(w->prompt), "%s", v->prompt ? v->prompt : "");
+}
+
+static void
+f_media(void *arg, const struct cc_media *m, int on)
+{
+	struct fake *f = arg;
+
+	if (m->b_dev != NULL) {
+		f->media_open += on;
+		f->media_close += !on;
+		f->open_pairs += on ? 1 : -1;
+	} else {
+		assert_true(m->bridge != 0);
+		f->bridge_open += on;
+		f->bridge_close += !on;
+		f->open_bridge += on ? 1 : -1;
+	}
+	assert_true(f->open_pairs >= 0 && f->open_bridge >= 0);
+}
+
+static const struct cc_ops ops = {f_leg, f_media};
+
+/* The latest view of phone p (its newest leg change). */
+static const struct view *
+last(struct fake *f, int p)
+{
+	for (size_t i = f->nviews; i-- > 0;)
+		if (f->views[i].dev == p)
+			return &f->views[i];
+	fail_msg("no view for phone %d", p);
+	return NULL;
+}
+
+/* The latest view of leg ref. */
+static const struct view *
+leg(struct fake *f, uint32_t ref)
+{
+	for (size_t i = f->nviews; i-- > 0;)
+		if (f->views[i].v.ref == ref)
+			return &f->views[i];
+	fail_msg("no view for ref %x", ref);
+	return NULL;
+}
+
+static struct fake *
+setup(int max_conferences, int blind)
+{
+	static struct fake f;
+	struct cc_params p = {(unsigned)max_conferences, 5000, blind};
+	struct cc_line *l[8];
+
+	memset(&f, 0, sizeof(f));
+	for (int i = 0; i < NPHONES; i++)
+		f.phones[i] = i;
+	f.cc = cc_new(&ops, &f, &p);
+	l[A] = cc_line_add(f.cc, "1001", "Alice", NULL, NULL, 0);
+	l[B] = cc_line_add(f.cc, "1002", "Bob", NULL, NULL, 0);
+	l[C] = cc_line_add(f.cc, "1003", "Carol", NULL, NULL, 0);
+	l[D] = cc_line_add(f.cc, "1004", "Dave", NULL, "1003", 10);
+	l[E] = cc_line_add(f.cc, "1005", "Erin", "1003", NULL, 0);
+	l[F] = cc_line_add(f.cc, "1006", "Frank", NULL, NULL, 0);
+	l[6] = cc_line_add(f.cc, "2000", "Sales", NULL, NULL, 0);
+	assert_int_equal(cc_park_slot_add(f.cc, "801"), 0);
+	for (int i = 0; i < NPHONES; i++) {
+		f.dev[i] = cc_device_add(f.cc, &f.phones[i]);
+		assert_int_equal(cc_device_line(f.dev[i], 1, l[i]), 0);
+	}
+	/* The shared line on B and C. */
+	assert_int_equal(cc_device_line(f.dev[B], 2, l[6]), 0);
+	assert_int_equal(cc_device_line(f.dev[C], 2, l[6]), 0);
+	return &f;
+}
+
+static void
+teardown_fake(struct fake *f)
+{
+	cc_free(f->cc);
+	assert_int_equal(f->open_pairs, 0);
+	assert_int_equal(f->open_bridge, 0);
+}
+
+static void
+dial(struct fake *f, int p, const char *number)
+{
+	assert_int_equal(cc_offhook(f->cc, f->dev[p], 1, f->now), 0);
+	assert_int_equal(last(f, p)->v.state, CC_OFFHOOK);
+	assert_int_equal(last(f, p)->v.tone, CC_TONE_DIAL);
+	for (const char *q = number; *q; q++)
+		assert_int_equal(
+		    cc_digit(f->cc, f->dev[p], 1, 0, *q, f->now), 0);
+}
+
+/* p calls q, q answers: both connected, one stream. */
+static void
+connect(struct fake *f, int p, int q, const char *number)
+{
+	int before = f->open_pairs;
+
+	dial(f, p, number);
+	assert_int_equal(last(f, p)->v.state, CC_RINGOUT);
+	assert_int_equal(last(f, q)->v.state, CC_RINGIN);
+	assert_int_equal(cc_offhook(f->cc, f->dev[q], 0, f->now), 0);
+	assert_int_equal(last(f, p)->v.state, CC_CONNECTED);
+	assert_int_equal(last(f, q)->v.state, CC_CONNECTED);
+	assert_int_equal(f->open_pairs, before + 1);
+}
+
+static void
+basic_call_and_hang_up(void **state)
+{
+	struct fake *f = setup(8, 0);
+	const struct view *a, *b;
+	struct cc_stats st;
+
+	(void)state;
+	dial(f, A, "1002");
+	a = last(f, A);
+	assert_int_equal(a->v.state, CC_RINGOUT);
+	assert_int_equal(a->v.tone, CC_TONE_RINGBACK);
+	assert_int_equal(a->v.keyset, CC_KEYS_RINGOUT);
+	assert_string_equal(a->called, "1002");
+	assert_int_equal(a->v.call_type, CC_CALL_OUT);
+	b = last(f, B);
+	assert_int_equal(b->v.state, CC_RINGIN);
+	assert_true(b->v.ringing);
+	assert_string_equal(b->calling, "1002");
+	assert_string_equal(b->called, "1001"); /* who calls */
+	assert_string_equal(b->prompt, "From 1001");
+	assert_int_equal(f->open_pairs, 0);
+	assert_int_equal(cc_offhook(f->cc, f->dev[B], 1, f->now), 0);
+	a = last(f, A);
+	b = last(f, B);
+	assert_int_equal(a->v.state, CC_CONNECTED);
+	assert_int_equal(a->v.tone, CC_TONE_NONE);
+	assert_int_equal(b->v.state, CC_CONNECTED);
+	assert_false(b->v.ringing);
+	assert_int_equal(f->open_pairs, 1);
+	cc_stats_get(f->cc, &st);
+	assert_int_equal(st.calls_active, 1);
+	assert_int_equal(st.calls_answered, 1);
+	/* A hangs up: both calls end, the stream closes. */
+	assert_int_equal(cc_onhook(f->cc, f->dev[A], 1, 0, f->now), 0);
+	assert_int_equal(last(f, A)->v.state, CC_ONHOOK);
+	assert_int_equal(last(f, B)->v.state, CC_ONHOOK);
+	assert_int_equal(f->open_pairs, 0);
+	cc_stats_get(f->cc, &st);
+	assert_int_equal(st.calls_active, 0);
+	/* Nothing to hang up now. */
+	assert_int_equal(cc_onhook(f->cc, f->dev[A], 1, 0, f->now), -1);
+	teardown_fake(f);
+}
+
+static void
+busy_invalid_and_interdigit(void **state)
+{
+	struct fake *f = setup(8, 0);
+	struct cc_stats st;
+
+	(void)state;
+	/* B is off-hook: busy. */
+	assert_int_equal(cc_offhook(f->cc, f->dev[B], 1, f->now), 0);
+	dial(f, A, "1002");
+	assert_int_equal(last(f, A)->v.state, CC_BUSY);
+	assert_int_equal(last(f, A)->v.tone, CC_TONE_BUSY);
+	assert_int_equal(cc_onhook(f->cc, f->dev[A], 1, 0, f->now), 0);
+	/* Calling oneself: busy. */
+	dial(f, A, "1001");
+	assert_int_equal(last(f, A)->v.state, CC_BUSY);
+	assert_int_equal(cc_onhook(f->cc, f->dev[A], 1, 0, f->now), 0);
+	/* No number starts with 9. */
+	dial(f, A, "9");
+	assert_int_equal(last(f, A)->v.state, CC_INVALID);
+	assert_int_equal(last(f, A)->v.tone, CC_TONE_REORDER);
+	assert_int_equal(cc_onhook(f->cc, f->dev[A], 1, 0, f->now), 0);
+	/* "10" may still become 1001..1006: wait, then give up. */
+	dial(f, A, "10");
+	assert_int_equal(last(f, A)->v.state, CC_OFFHOOK);
+	assert_int_equal(last(f, A)->v.keyset, CC_KEYS_DIGITS_FOLLOWING);
+	assert_int_equal(cc_next_deadline(f->cc), f->now + 5000);
+	f->now += 4999;
+	cc_tick(f->cc, f->now);
+	assert_int_equal(last(f, A)->v.state, CC_OFFHOOK);
+	f->now += 1;
+	cc_tick(f->cc, f->now);
+	assert_int_equal(last(f, A)->v.state, CC_INVALID);
+	assert_int_equal(cc_onhook(f->cc, f->dev[A], 1, 0, f->now), 0);
+	/* "#" ends dialing at once, without the wait. */
+	dial(f, A, "100#");
+	assert_int_equal(last(f, A)->v.state, CC_INVALID);
+	assert_int_equal(cc_onhook(f->cc, f->dev[A], 1, 0, f->now), 0);
+	cc_stats_get(f->cc, &st);
+	assert_int_equal(st.busy, 2);
+	assert_int_equal(st.invalid, 3);
+	assert_int_equal(cc_onhook(f->cc, f->dev[B], 1, 0, f->now), 0);
+	teardown_fake(f);
+}
+
+static void
+forward_on_no_answer_and_on_busy(void **state)
+{
+	struct fake *f = setup(8, 0);
+	const struct view *c;
+
+	(void)state;
+	dial(f, A, "1004");
+	assert_int_equal(last(f, D)->v.state, CC_RINGIN);
+	assert_int_equal(cc_next_deadline(f->cc), f->now + 10000);
+	f->now += 10000;
+	cc_tick(f->cc, f->now);
+	assert_int_equal(last(f, D)->v.state, CC_ONHOOK);
+	c = last(f, C);
+	assert_int_equal(c->v.state, CC_RINGIN);
+	assert_int_equal(c->v.call_type, CC_CALL_FORWARD);
+	assert_string_equal(c->orig, "1004");
+	assert_int_equal(last(f, A)->v.state, CC_RINGOUT);
+	assert_string_equal(last(f, A)->called, "1003");
+	assert_int_equal(cc_offhook(f->cc, f->dev[C], 1, f->now), 0);
+	assert_int_equal(last(f, A)->v.state, CC_CONNECTED);
+	assert_int_equal(f->open_pairs, 1);
+	assert_int_equal(cc_onhook(f->cc, f->dev[C], 1, 0, f->now), 0);
+	assert_int_equal(last(f, A)->v.state, CC_ONHOOK);
+	/* The forward target can change (configuration). */
+	{
+		struct cc_line *g =
+		    cc_line_add(f->cc, "1007", NULL, NULL, "1002", 5);
+
+		assert_non_null(g);
+		cc_line_update(g, "Gus", NULL, "1003", 3);
+		assert_int_equal(cc_device_line(f->dev[F], 2, g), 0);
+		dial(f, A, "1007");
+		assert_int_equal(last(f, F)->v.state, CC_RINGIN);
+		f->now += 3000;
+		cc_tick(f->cc, f->now);
+		assert_int_equal(last(f, C)->v.state, CC_RINGIN);
+		assert_string_equal(last(f, C)->orig, "1007");
+		assert_int_equal(cc_onhook(f->cc, f->dev[A], 1, 0, f->now), 0);
+	}
+	/* E is busy: 1005 forwards to 1003. */
+	assert_int_equal(cc_offhook(f->cc, f->dev[E], 1, f->now), 0);
+	dial(f, A, "1005");
+	c = last(f, C);
+	assert_int_equal(c->v.state, CC_RINGIN);
+	assert_string_equal(c->orig, "1005");
+	assert_int_equal(cc_onhook(f->cc, f->dev[A], 1, 0, f->now), 0);
+	assert_int_equal(last(f, C)->v.state, CC_ONHOOK);
+	assert_int_equal(cc_onhook(f->cc, f->dev[E], 1, 0, f->now), 0);
+	teardown_fake(f);
+}
+
+static void
+hold_and_resume_renegotiate_media(void **state)
+{
+	struct fake *f = setup(8, 0);
+	uint32_t ref;
+
+	(void)state;
+	connect(f, A, B, "1002");
+	ref = last(f, A)->v.ref;
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[A], CC_KEY_HOLD, 1, ref, f->now), 0);
+	assert_int_equal(last(f, A)->v.state, CC_HOLD);
+	assert_int_equal(last(f, A)->v.keyset, CC_KEYS_ONHOLD);
+	assert_int_equal(last(f, B)->v.state, CC_CONNECTED);
+	assert_int_equal(f->open_pairs, 0);
+	/* On hold, the handset may go on-hook: the call stays. */
+	assert_int_equal(cc_onhook(f->cc, f->dev[A], 1, 0, f->now), -1);
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[A], CC_KEY_RESUME, 1, ref, f->now), 0);
+	assert_int_equal(last(f, A)->v.state, CC_CONNECTED);
+	assert_int_equal(f->open_pairs, 1);
+	assert_int_equal(f->media_open, 2); /* a new stream: new keys */
+	assert_int_equal(cc_onhook(f->cc, f->dev[B], 1, 0, f->now), 0);
+	assert_int_equal(last(f, A)->v.state, CC_ONHOOK);
+	teardown_fake(f);
+}
+
+static void
+consultative_transfer(void **state)
+{
+	struct fake *f = setup(8, 0);
+	uint32_t held, consult;
+	const struct view *b, *c;
+	struct cc_stats st;
+
+	(void)state;
+	connect(f, A, B, "1002");
+	held = last(f, A)->v.ref;
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[A], CC_KEY_TRANSFER, 1, held, f->now), 0);
+	assert_int_equal(leg(f, held)->v.state, CC_HOLD);
+	consult = last(f, A)->v.ref;
+	assert_true(consult != held);
+	assert_int_equal(last(f, A)->v.state, CC_OFFHOOK);
+	assert_int_equal(f->open_pairs, 0);
+	for (const char *q = "1003"; *q; q++)
+		assert_int_equal(
+		    cc_digit(f->cc, f->dev[A], 1, consult, *q, f->now), 0);
+	assert_int_equal(cc_offhook(f->cc, f->dev[C], 1, f->now), 0);
+	assert_int_equal(leg(f, consult)->v.state, CC_CONNECTED);
+	assert_int_equal(
+	    leg(f, consult)->v.keyset, CC_KEYS_CONNECTED_TRANSFERABLE);
+	assert_int_equal(f->open_pairs, 1);
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[A], CC_KEY_TRANSFER, 1, consult, f->now), 0);
+	assert_int_equal(leg(f, held)->v.state, CC_ONHOOK);
+	assert_int_equal(leg(f, consult)->v.state, CC_ONHOOK);
+	b = last(f, B);
+	c = last(f, C);
+	assert_int_equal(b->v.state, CC_CONNECTED);
+	assert_int_equal(c->v.state, CC_CONNECTED);
+	assert_string_equal(b->called, "1003");
+	assert_string_equal(c->called, "1002");
+	assert_int_equal(f->open_pairs, 1);
+	cc_stats_get(f->cc, &st);
+	assert_int_equal(st.transfers, 1);
+	assert_int_equal(st.calls_active, 1);
+	assert_int_equal(cc_onhook(f->cc, f->dev[B], 1, 0, f->now), 0);
+	assert_int_equal(last(f, C)->v.state, CC_ONHOOK);
+	teardown_fake(f);
+}
+
+static void
+blind_transfer_while_ringing(void **state)
+{
+	for (int mode = 0; mode < 2; mode++) {
+		struct fake *f = setup(8, mode);
+		uint32_t held, consult;
+
+		connect(f, A, B, "1002");
+		held = last(f, A)->v.ref;
+		assert_int_equal(
+		    cc_key(f->cc, f->dev[A], CC_KEY_TRANSFER, 1, held, f->now),
+		    0);
+		consult = last(f, A)->v.ref;
+		for (const char *q = "1003"; *q; q++)
+			assert_int_equal(
+			    cc_digit(f->cc, f->dev[A], 1, consult, *q, f->now),
+			    0);
+		assert_int_equal(last(f, C)->v.state, CC_RINGIN);
+		if (mode == 0) /* full-consult: Transfer again while ringing */
+			assert_int_equal(
+			    cc_key(f->cc, f->dev[A], CC_KEY_TRANSFER, 1,
+			        consult, f->now),
+			    0);
+		/* full-blind: done as soon as it rang */
+		assert_int_equal(leg(f, held)->v.state, CC_ONHOOK);
+		assert_int_equal(leg(f, consult)->v.state, CC_ONHOOK);
+		assert_int_equal(last(f, B)->v.state, CC_RINGOUT);
+		assert_int_equal(last(f, B)->v.tone, CC_TONE_RINGBACK);
+		assert_string_equal(last(f, C)->called, "1002");
+		assert_int_equal(cc_offhook(f->cc, f->dev[C], 1, f->now), 0);
+		assert_int_equal(last(f, B)->v.state, CC_CONNECTED);
+		assert_int_equal(last(f, C)->v.state, CC_CONNECTED);
+		assert_int_equal(f->open_pairs, 1);
+		assert_int_equal(cc_onhook(f->cc, f->dev[C], 1, 0, f->now), 0);
+		teardown_fake(f);
+	}
+	(void)state;
+}
+
+static void
+park_and_pickup(void **state)
+{
+	struct fake *f = setup(8, 0);
+	struct cc_stats st;
+
+	(void)state;
+	connect(f, A, B, "1002");
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[A], CC_KEY_PARK, 1, 0, f->now), 0);
+	assert_int_equal(last(f, A)->v.state, CC_ONHOOK);
+	assert_string_equal(last(f, A)->prompt, "Call park at 801");
+	assert_int_equal(last(f, B)->v.state, CC_CONNECTED);
+	assert_string_equal(last(f, B)->prompt, "Call parked");
+	assert_int_equal(f->open_pairs, 0);
+	cc_stats_get(f->cc, &st);
+	assert_int_equal(st.parked, 1);
+	/* The only slot is taken. */
+	connect(f, C, D, "1004");
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[C], CC_KEY_PARK, 1, 0, f->now), -1);
+	assert_string_equal(last(f, C)->prompt, "No park slot");
+	assert_int_equal(cc_onhook(f->cc, f->dev[C], 1, 0, f->now), 0);
+	/* E picks it up by dialing the slot. */
+	dial(f, E, "801");
+	assert_int_equal(last(f, E)->v.state, CC_CONNECTED);
+	assert_string_equal(last(f, E)->called, "1002");
+	assert_int_equal(last(f, B)->v.state, CC_CONNECTED);
+	assert_string_equal(last(f, B)->called, "1005");
+	assert_int_equal(f->open_pairs, 1);
+	/* The slot is empty again. */
+	dial(f, F, "801");
+	assert_int_equal(last(f, F)->v.state, CC_INVALID);
+	assert_int_equal(cc_onhook(f->cc, f->dev[F], 1, 0, f->now), 0);
+	cc_stats_get(f->cc, &st);
+	assert_int_equal(st.parked, 0);
+	assert_int_equal(st.pickups, 1);
+	assert_int_equal(cc_onhook(f->cc, f->dev[E], 1, 0, f->now), 0);
+	assert_int_equal(last(f, B)->v.state, CC_ONHOOK);
+	teardown_fake(f);
+}
+
+static void
+three_party_conference(void **state)
+{
+	struct fake *f = setup(1, 0);
+	uint32_t held, consult;
+	struct cc_stats st;
+
+	(void)state;
+	connect(f, A, B, "1002");
+	held = last(f, A)->v.ref;
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[A], CC_KEY_CONFERENCE, 1, held, f->now), 0);
+	consult = last(f, A)->v.ref;
+	for (const char *q = "1003"; *q; q++)
+		assert_int_equal(
+		    cc_digit(f->cc, f->dev[A], 1, consult, *q, f->now), 0);
+	/* Not before the consulted party answers. */
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[A], CC_KEY_CONFERENCE, 1, consult, f->now),
+	    -1);
+	assert_int_equal(cc_offhook(f->cc, f->dev[C], 1, f->now), 0);
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[A], CC_KEY_CONFERENCE, 1, consult, f->now), 0);
+	assert_int_equal(leg(f, consult)->v.state, CC_ONHOOK);
+	assert_int_equal(leg(f, held)->v.state, CC_CONNECTED);
+	assert_int_equal(leg(f, held)->v.keyset, CC_KEYS_CONNECTED_CONFERENCE);
+	assert_true(leg(f, held)->v.conference != 0);
+	assert_int_equal(last(f, B)->v.conference, leg(f, held)->v.conference);
+	assert_int_equal(last(f, C)->v.conference, leg(f, held)->v.conference);
+	assert_int_equal(f->open_pairs, 0);
+	assert_int_equal(f->open_bridge, 3);
+	cc_stats_get(f->cc, &st);
+	assert_int_equal(st.conferences_active, 1);
+	/* A second one: no bridge left (max-conferences 1). */
+	connect(f, D, E, "1005");
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[D], CC_KEY_CONFERENCE, 1, 0, f->now), 0);
+	consult = last(f, D)->v.ref;
+	for (const char *q = "1006"; *q; q++)
+		assert_int_equal(
+		    cc_digit(f->cc, f->dev[D], 1, consult, *q, f->now), 0);
+	assert_int_equal(cc_offhook(f->cc, f->dev[F], 1, f->now), 0);
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[D], CC_KEY_CONFERENCE, 1, consult, f->now), 0);
+	assert_string_equal(last(f, D)->prompt, "No conference bridge");
+	assert_int_equal(last(f, D)->v.state, CC_CONNECTED);
+	assert_int_equal(cc_onhook(f->cc, f->dev[D], 1, consult, f->now), 0);
+	assert_int_equal(last(f, F)->v.state, CC_ONHOOK);
+	/* C leaves: A and B are a two-party call again, directly. */
+	assert_int_equal(cc_onhook(f->cc, f->dev[C], 1, 0, f->now), 0);
+	assert_int_equal(leg(f, held)->v.state, CC_CONNECTED);
+	assert_int_equal(leg(f, held)->v.conference, 0);
+	assert_string_equal(leg(f, held)->called, "1002");
+	assert_int_equal(last(f, B)->v.conference, 0);
+	assert_int_equal(f->open_bridge, 0);
+	assert_int_equal(f->open_pairs, 1);
+	cc_stats_get(f->cc, &st);
+	assert_int_equal(st.conferences_active, 0);
+	assert_int_equal(cc_onhook(f->cc, f->dev[A], 1, 0, f->now), 0);
+	assert_int_equal(last(f, B)->v.state, CC_ONHOOK);
+	/* D's held call with E is still there; D hangs up the held one
+	 * after resuming it. */
+	{
+		uint32_t dref = 0;
+
+		for (size_t i = f->nviews; i-- > 0;)
+			if (f->views[i].dev == D &&
+			    f->views[i].v.state == CC_HOLD) {
+				dref = f->views[i].v.ref;
+				break;
+			}
+		assert_true(dref != 0);
+		assert_int_equal(
+		    cc_key(f->cc, f->dev[D], CC_KEY_RESUME, 1, dref, f->now),
+		    0);
+		assert_int_equal(cc_onhook(f->cc, f->dev[D], 1, 0, f->now), 0);
+		assert_int_equal(last(f, E)->v.state, CC_ONHOOK);
+	}
+	teardown_fake(f);
+}
+
+static void
+shared_line_rings_everywhere_first_answer_wins(void **state)
+{
+	struct fake *f = setup(8, 0);
+
+	(void)state;
+	dial(f, A, "2000");
+	assert_int_equal(last(f, B)->v.state, CC_RINGIN);
+	assert_int_equal(last(f, B)->v.line, 2);
+	assert_int_equal(last(f, C)->v.state, CC_RINGIN);
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[C], CC_KEY_ANSWER, 2, 0, f->now), 0);
+	assert_int_equal(last(f, B)->v.state, CC_ONHOOK);
+	assert_int_equal(last(f, C)->v.state, CC_CONNECTED);
+	assert_int_equal(last(f, A)->v.state, CC_CONNECTED);
+	/* B is not busy on 2000's account: its own line still takes calls,
+	 * and 2000 rings B while C has it. */
+	dial(f, D, "2000");
+	assert_int_equal(last(f, B)->v.state, CC_RINGIN);
+	/* B declines (end call on the ringing leg): D hears busy. */
+	assert_int_equal(cc_key(f->cc, f->dev[B], CC_KEY_ENDCALL, 2,
+	                     last(f, B)->v.ref, f->now),
+	    0);
+	assert_int_equal(last(f, D)->v.state, CC_BUSY);
+	assert_int_equal(cc_onhook(f->cc, f->dev[D], 1, 0, f->now), 0);
+	/* C's phone disappears: A's call ends with it. */
+	cc_device_remove(f->cc, f->dev[C], f->now);
+	f->dev[C] = NULL;
+	assert_int_equal(last(f, A)->v.state, CC_ONHOOK);
+	assert_int_equal(f->open_pairs, 0);
+	teardown_fake(f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(basic_call_and_hang_up),
+	    cmocka_unit_test(busy_invalid_and_interdigit),
+	    cmocka_unit_test(forward_on_no_answer_and_on_busy),
+	    cmocka_unit_test(hold_and_resume_renegotiate_media),
+	    cmocka_unit_test(consultative_transfer),
+	    cmocka_unit_test(blind_transfer_while_ringing),
+	    cmocka_unit_test(park_and_pickup),
+	    cmocka_unit_test(three_party_conference),
+	    cmocka_unit_test(shared_line_rings_everywhere_first_answer_wins),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
