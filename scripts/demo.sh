@@ -67,6 +67,40 @@ echo
 echo "CME-Demo# show capf-server certificate"
 cli -c 'show capf-server certificate'
 echo
+echo "== the phones register: 1 and 2 over TLS (127.0.0.1:2443) with their"
+echo "   LSCs, 3 (device-security-mode none) over TCP (127.0.0.1:2000)"
+echo "\$ opencme-phone --tftp 127.0.0.1:16969 --mac 0011.2233.4401" \
+	"--count 3 --no-capf --hold-seconds 4 --report json"
+"$build/opencme-phone" --tftp 127.0.0.1:16969 --mac 0011.2233.4401 \
+	--count 3 --state "$tmp/phones" --no-capf --hold-seconds 4 \
+	--report json >"$tmp/reg.json" 2>"$tmp/reg.log" &
+phones=$!
+i=0
+until [ "$(cli -c 'show sccp connections' | grep -c ' registered$')" -ge 3 ] ||
+	[ $i -ge 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+echo "CME-Demo# show ephone registered"
+cli -c 'show ephone registered' | grep -E '^ephone-|^ dn '
+echo
+echo "CME-Demo# show sccp connections"
+cli -c 'show sccp connections'
+wait $phones || {
+	cat "$tmp/reg.log"
+	echo "the phones did not register"
+	exit 1
+}
+python3 - "$tmp/reg.json" <<'PY'
+import json, sys
+for p in json.load(open(sys.argv[1])):
+    s = p["sccp"] or {}
+    print(f"{p['name']}: registered {s.get('registered')} over "
+          f"{s.get('transport')} {s.get('tls_version')} "
+          f"{s.get('tls_cipher')}, protocol {s.get('protocol')}, "
+          f"unregistered {s.get('unregistered')}")
+PY
+echo
 echo "== a phone's view: fetching over TFTP with tftp-hpa (127.0.0.1:16969)"
 for f in CTLFile.tlv SEP001122334401.cnf.xml.sgn; do
 	tftp 127.0.0.1 16969 -m binary -c get "$f" "$tmp/$f" &&

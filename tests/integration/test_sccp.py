@@ -67,7 +67,8 @@ def free_sccp_port():
     raise RuntimeError("no free port pair")
 
 
-def secure_config(hp, tp, cp, sp, phones, keepalive=10, extra_tel=()):
+def secure_config(hp, tp, cp, sp, phones, keepalive=10, extra_tel=(),
+                  max_ephones=4):
     lines = ["hostname CME1", "ip http server", f"ip http port {hp}",
              "ip http source-address 127.0.0.1",
              f"tftp-server source-address 127.0.0.1 port {tp}",
@@ -78,7 +79,8 @@ def secure_config(hp, tp, cp, sp, phones, keepalive=10, extra_tel=()):
         lines += [f"crypto pki trustpoint {t}",
                   f" enrollment url http://127.0.0.1:{hp}",
                   " revocation-check none", f" subject-name CN={t},O=Lab"]
-    lines += ["telephony-service", " max-ephones 4", " max-dn 4",
+    lines += ["telephony-service", f" max-ephones {max_ephones}",
+              f" max-dn {max_ephones}",
               f" ip source-address 127.0.0.1 port {sp}",
               f" secure-signaling port {sp + 443}",
               " secure-signaling trustpoint cme", " cnf-file perphone",
@@ -107,11 +109,12 @@ def sccp_show(d):
     return p.stdout
 
 
-def make_secure_cme(daemons, phones=CHAPTER_PHONES, keepalive=10):
+def make_secure_cme(daemons, phones=CHAPTER_PHONES, keepalive=10,
+                    max_ephones=4):
     hp, tp, cp, sp = free_port(), free_port(), free_capf_port(), \
         free_sccp_port()
-    d = daemons(secure_config(hp, tp, cp, sp, phones, keepalive),
-                name="cme")
+    d = daemons(secure_config(hp, tp, cp, sp, phones, keepalive,
+                              max_ephones=max_ephones), name="cme")
     d.http_port, d.tftp_port, d.capf_port, d.sccp_port = hp, tp, cp, sp
     for t in TPS:
         enroll(d, t)
@@ -652,3 +655,37 @@ def test_mic_under_an_imported_root_registers_over_tls(daemons, tmp_path):
     p, rep = run_phone(d, state, [MB], "--no-capf", "--mic-cert",
                        str(bad_c), "--mic-key", str(bad_k))
     assert "TLS handshake failed" in refused(p, rep, MB)["detail"]
+
+
+# ---- 5. a hundred secure phones at once -----------------------------------
+
+def test_hundred_phones_register_over_tls_at_once(daemons, tmp_path):
+    n = 100
+    macs = [f"0011220{i:05X}" for i in range(1, n + 1)]
+    phones = [(i + 1, m, "7965", "encrypted", f"{5000 + i}", f"P{i}")
+              for i, m in enumerate(macs)]
+    d = make_secure_cme(daemons, phones, max_ephones=n)
+    run = subprocess.Popen(phone_args(d, tmp_path / "ph", [macs[0]],
+                                      "--count", str(n), model="7965",
+                                      hold=15),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    try:
+        for _ in range(1200):
+            if len(registered_rows(d)) == n or run.poll() is not None:
+                break
+            time.sleep(0.1)
+        rows = registered_rows(d)
+        registered = d.cli("show ephone registered", check=True).stdout
+    finally:
+        out, err = run.communicate(timeout=300)
+    assert len(rows) == n, "\n".join(err.splitlines()[-20:])
+    assert all(r.split()[2] == "TLS" and r.split()[4] == "encrypted"
+               for r in rows)
+    assert registered.count("REGISTERED in SCCP ver 20/17") == n
+    assert run.returncode == 0, err[-4000:]
+    rep = json.loads(out)
+    assert sorted(r["mac"] for r in rep) == macs
+    assert all(r["sccp"]["registered"] and r["sccp"]["unregistered"]
+               for r in rep)
+    wait_for(lambda: not registered_rows(d), "unregistration")
