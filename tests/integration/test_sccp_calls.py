@@ -39,7 +39,7 @@ class Phone(RawPhone):
     """A registered raw phone that remembers what it was told."""
 
     def __init__(self, port, mac, rtp_port):
-        super().__init__(port)
+        self.s = self._connect(port)
         self.name = "SEP" + mac
         self.rtp_port = rtp_port
         self.states = []        # (state, ref)
@@ -82,11 +82,14 @@ class Phone(RawPhone):
         elif mid == SMT:
             conf, party = struct.unpack("<II", body[:8])
             port = struct.unpack("<I", body[28:32])[0]
-            ref = struct.unpack("<I", body[52:56])[0] if len(body) >= 56 \
+            ref = struct.unpack("<I", body[56:60])[0] if len(body) >= 60 \
                 else 0
             self.smts.append((port, party, ref))
         elif mid == CLOSE_RX:
             self.closed_rx += 1
+
+    def _connect(self, port):
+        return socket.create_connection(("127.0.0.1", port), timeout=10)
 
     def poll(self):
         """Handle what has arrived (waits at most 50 ms)."""

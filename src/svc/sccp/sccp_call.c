@@ -6,16 +6,23 @@
  * reports becomes the messages of spec 12 (CallState, CallInfo, tones,
  * ringer, lamp, soft keys, prompt); every media stream it opens becomes
  * OpenReceiveChannel to both phones, then StartMediaTransmission to each
- * with the other's address from its OpenReceiveChannelAck (RTP phone to
- * phone; SRTP keys and the relay are issue 7).  Conference bridges have
- * no mixer yet: their members' streams are not opened (logged).
+ * with the other's address from its OpenReceiveChannelAck: RTP phone to
+ * phone, or, when both phones are encrypted (TLS and device-security-mode
+ * encrypted), SRTP through the media relay (src/media, "flow-through"):
+ * one relay leg per phone and four fresh keys per stream, each phone's
+ * receive key in its OpenReceiveChannel and its transmit key in its
+ * StartMediaTransmission (spec 9, 10.2); every reopen (resume, transfer)
+ * makes new keys, and keys are wiped when the stream closes.  Conference
+ * bridges have no mixer yet: their members' streams are not opened.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include <arpa/inet.h>
 #include <event2/event.h>
+#include <openssl/crypto.h>
 
 #include "call/callctl.h"
 #include "config/config.h"
@@ -24,6 +31,8 @@
 #include "fmt/sccp_callmsg.h"
 #include "lib/buf.h"
 #include "lib/log.h"
+#include "media/relay.h"
+#include "media/srtp_crypto.h"
 #include "svc/sccp/sccp_int.h"
 
 #define STIMULUS_LINE 9u
@@ -35,12 +44,26 @@
 #define RING_INSIDE 2u
 #define CODEC_G711U 4u
 #define PACKET_MS 20u
+#define SECURE_SUITE SRTPC_AES_CM_128_HMAC_SHA1_32 /* SCCP's default */
+#define RELAY_PORT_LO 16384
+#define RELAY_PORT_HI 32766
+#define INFO_CACHE 8
+
+/* The last CallInfo sent for a call reference, to send it again with
+ * the security status once the stream is up. */
+struct info_cache {
+	uint32_t ref, line, call_type;
+	char calling[25], calling_name[41], called[25], called_name[41];
+	char orig[25];
+};
 
 /* A registered phone known to the engine. */
 struct dev {
 	void *conn;
 	struct sccp_sess *sess;
 	struct cc_device *cd;
+	struct info_cache info[INFO_CACHE];
+	unsigned next_info;
 	struct dev *next;
 };
 
@@ -52,6 +75,12 @@ struct stream {
 	int a_acked, b_acked, started;
 	uint8_t a_ip[4], b_ip[4];
 	uint32_t a_port, b_port;
+	/* Encrypted: through the relay, one leg per phone, four keys:
+	 * what each phone sends with and receives with. */
+	int secure;
+	struct relay_leg *la, *lb;
+	uint8_t a_send[SRTPC_MAX_KEY_SALT], a_recv[SRTPC_MAX_KEY_SALT];
+	uint8_t b_send[SRTPC_MAX_KEY_SALT], b_recv[SRTPC_MAX_KEY_SALT];
 	struct stream *next;
 };
 
@@ -69,6 +98,8 @@ static struct {
 	struct stream *streams;
 	struct line_map *lines;
 	uint32_t next_party;
+	struct relay *relay; /* made with the first encrypted stream */
+	struct in_addr relay_addr;
 } call;
 
 static uint64_t
@@ -162,6 +193,45 @@ lamp_mode(int state)
 	}
 }
 
+static struct stream *stream_of(const struct dev *d, uint32_t ref);
+
+/* spec 10.3: 3 encrypted once a secure stream runs, else 1 unknown. */
+static uint32_t
+security_of(const struct dev *d, uint32_t ref)
+{
+	const struct stream *st = stream_of(d, ref);
+
+	return st != NULL && st->secure && st->started ? 3 : 1;
+}
+
+static void
+info_send(struct dev *d, const struct info_cache *c, struct buf *b)
+{
+	struct sccp_call_info ci;
+
+	memset(&ci, 0, sizeof(ci));
+	ci.calling = c->calling;
+	ci.calling_name = c->calling_name;
+	ci.called = c->called;
+	ci.called_name = c->called_name;
+	ci.original_called = c->orig[0] ? c->orig : NULL;
+	ci.line = c->line;
+	ci.ref = c->ref;
+	ci.call_type = c->call_type;
+	ci.call_instance = 1;
+	ci.security_status = security_of(d, c->ref);
+	(void)sccp_call_info_build(b, hdr(d, SCCP_CALL_INFO), &ci);
+}
+
+static struct info_cache *
+info_find(struct dev *d, uint32_t ref)
+{
+	for (unsigned i = 0; i < INFO_CACHE; i++)
+		if (d->info[i].ref == ref)
+			return &d->info[i];
+	return NULL;
+}
+
 static void
 leg_cb(void *arg, void *conn, const struct cc_leg_view *v)
 {
@@ -194,21 +264,24 @@ leg_cb(void *arg, void *conn, const struct cc_leg_view *v)
 	    v->state == CC_CONNECTED || v->state == CC_HOLD) {
 		/* The leg view names the other party "called" whatever the
 		 * direction; CallInfo wants calling/called as dialed. */
-		struct sccp_call_info ci;
+		struct info_cache *c = info_find(d, ref);
 		int in = v->call_type != CC_CALL_OUT;
 
-		memset(&ci, 0, sizeof(ci));
-		ci.calling = in ? v->called_number : v->calling_number;
-		ci.calling_name = in ? v->called_name : v->calling_name;
-		ci.called = in ? v->calling_number : v->called_number;
-		ci.called_name = in ? v->calling_name : v->called_name;
-		ci.original_called = v->original_called;
-		ci.line = line;
-		ci.ref = ref;
-		ci.call_type = (uint32_t)v->call_type;
-		ci.call_instance = 1;
-		ci.security_status = 1; /* unknown: no SRTP yet (issue 7) */
-		(void)sccp_call_info_build(&b, hdr(d, SCCP_CALL_INFO), &ci);
+		if (c == NULL) {
+			c = &d->info[d->next_info++ % INFO_CACHE];
+			memset(c, 0, sizeof(*c));
+		}
+		c->ref = ref;
+		c->line = line;
+		c->call_type = (uint32_t)v->call_type;
+#define CP(f, x) snprintf(c->f, sizeof(c->f), "%s", (x) ? (x) : "")
+		CP(calling, in ? v->called_number : v->calling_number);
+		CP(calling_name, in ? v->called_name : v->calling_name);
+		CP(called, in ? v->calling_number : v->called_number);
+		CP(called_name, in ? v->calling_name : v->called_name);
+		CP(orig, v->original_called);
+#undef CP
+		info_send(d, c, &b);
 	}
 	if (v->state == CC_RINGIN)
 		(void)sccp_set_ringer_build(&b, hdr(d, SCCP_SET_RINGER),
@@ -223,6 +296,12 @@ leg_cb(void *arg, void *conn, const struct cc_leg_view *v)
 	else if (v->state == CC_ONHOOK)
 		(void)sccp_clear_prompt_build(
 		    &b, hdr(d, SCCP_CLEAR_PROMPT_STATUS), line, ref);
+	if (v->state == CC_ONHOOK) {
+		struct info_cache *c = info_find(d, ref);
+
+		if (c != NULL)
+			memset(c, 0, sizeof(*c));
+	}
 	if (v->state == CC_ONHOOK)
 		(void)sccp_select_soft_keys_build(
 		    &b, hdr(d, SCCP_SELECT_SOFT_KEYS), 0, 0, 0, 0xFFFFFFFFu);
@@ -236,8 +315,26 @@ leg_cb(void *arg, void *conn, const struct cc_leg_view *v)
 
 /* ---- media ---- */
 
+/* The SCCP key block for key||salt of SECURE_SUITE. */
 static void
-open_receive(struct dev *d, uint32_t party, uint32_t ref)
+key_block(struct sccp_key_info *k, const uint8_t *key_salt)
+{
+	size_t kl = srtpc_key_len(SECURE_SUITE),
+	       sl = srtpc_salt_len(SECURE_SUITE);
+
+	memset(k, 0, sizeof(*k));
+	k->algorithm_id = SCCP_KEY_ALG_AES_CM_128_HMAC_SHA1_32;
+	k->key_len = (uint16_t)kl;
+	k->salt_len = (uint16_t)sl;
+	memcpy(k->key, key_salt, kl);
+	memcpy(k->salt, key_salt + kl, sl);
+}
+
+/* OpenReceiveChannel; with key_salt, the phone's receive (decrypt) key
+ * (spec 9.1, 10.2). */
+static void
+open_receive(
+    struct dev *d, uint32_t party, uint32_t ref, const uint8_t *key_salt)
 {
 	struct sccp_msg m;
 	struct buf b = BUF_INIT;
@@ -251,14 +348,19 @@ open_receive(struct dev *d, uint32_t party, uint32_t ref)
 	m.u.orc.ms_packet_size = PACKET_MS;
 	m.u.orc.compression_type = CODEC_G711U;
 	m.u.orc.call_reference = ref;
+	if (key_salt != NULL)
+		key_block(&m.u.orc.key, key_salt);
 	if (sccp_msg_build(&b, &m) == SCCP_OK)
 		sccp_svc_send(d->conn, &b);
-	buf_free(&b);
+	OPENSSL_cleanse(&m, sizeof(m));
+	buf_wipe(&b);
 }
 
+/* StartMediaTransmission; with key_salt, the phone's transmit (encrypt)
+ * key (spec 9.3). */
 static void
 start_transmission(struct dev *d, uint32_t party, uint32_t ref,
-    const uint8_t ip[4], uint32_t port)
+    const uint8_t ip[4], uint32_t port, const uint8_t *key_salt)
 {
 	struct sccp_msg m;
 	struct buf b = BUF_INIT;
@@ -276,9 +378,12 @@ start_transmission(struct dev *d, uint32_t party, uint32_t ref,
 	m.u.smt.precedence = 4;
 	m.u.smt.max_frames_per_packet = 1;
 	m.u.smt.call_reference = ref;
+	if (key_salt != NULL)
+		key_block(&m.u.smt.key, key_salt);
 	if (sccp_msg_build(&b, &m) == SCCP_OK)
 		sccp_svc_send(d->conn, &b);
-	buf_free(&b);
+	OPENSSL_cleanse(&m, sizeof(m));
+	buf_wipe(&b);
 }
 
 static void
@@ -302,6 +407,18 @@ new_party(void)
 	return call.next_party;
 }
 
+static struct stream *
+stream_of(const struct dev *d, uint32_t ref)
+{
+	struct stream *st;
+
+	for (st = call.streams; st != NULL; st = st->next)
+		if ((st->a == d && st->a_ref == ref) ||
+		    (st->b == d && st->b_ref == ref))
+			return st;
+	return NULL;
+}
+
 static void
 stream_free(struct stream *st)
 {
@@ -312,7 +429,82 @@ stream_free(struct stream *st)
 			*pp = st->next;
 			break;
 		}
+	relay_leg_free(st->la);
+	relay_leg_free(st->lb);
+	OPENSSL_cleanse(st, sizeof(*st));
 	free(st);
+}
+
+/* Encrypted media for a phone: it came over TLS and its security mode
+ * is encrypted (chapter: a call is secure only if both are). */
+static int
+dev_encrypted(const struct dev *d)
+{
+	return d->sess->transport == SCCP_TRANSPORT_TLS &&
+	    d->sess->info.dsm == DSM_ENCRYPTED;
+}
+
+static int
+relay_ready(void)
+{
+	struct relay_conf rc;
+	const char *addr;
+	int rc2;
+
+	if (call.relay != NULL)
+		return 0;
+	addr = call.d->cfg->tel.ip_source_addr;
+	memset(&rc, 0, sizeof(rc));
+	if (addr == NULL || inet_pton(AF_INET, addr, &rc.addr) != 1)
+		return -1;
+	rc.port_lo = RELAY_PORT_LO;
+	rc.port_hi = RELAY_PORT_HI;
+	if (srtpc_init() != 0 || (rc2 = relay_new(&rc, &call.relay)) != 0) {
+		log_warnx("SCCP: the media relay cannot start");
+		return -1;
+	}
+	if (relay_attach(call.relay, call.d->base) != 0) {
+		relay_free(call.relay);
+		call.relay = NULL;
+		return -1;
+	}
+	call.relay_addr = rc.addr;
+	return 0;
+}
+
+/* Two relay legs with four fresh keys; 0 or -1 (then plain RTP). */
+static int
+secure_setup(struct stream *st)
+{
+	struct relay_leg_conf ca, cb;
+	size_t n = srtpc_key_len(SECURE_SUITE) + srtpc_salt_len(SECURE_SUITE);
+	int rc = -1;
+
+	if (relay_ready() != 0 ||
+	    srtpc_keygen(SECURE_SUITE, st->a_send, sizeof(st->a_send)) != 0 ||
+	    srtpc_keygen(SECURE_SUITE, st->a_recv, sizeof(st->a_recv)) != 0 ||
+	    srtpc_keygen(SECURE_SUITE, st->b_send, sizeof(st->b_send)) != 0 ||
+	    srtpc_keygen(SECURE_SUITE, st->b_recv, sizeof(st->b_recv)) != 0)
+		return -1;
+	memset(&ca, 0, sizeof(ca));
+	memset(&cb, 0, sizeof(cb));
+	ca.suite = cb.suite = SECURE_SUITE;
+	memcpy(ca.rx_key, st->a_send, n); /* we unprotect what A sends */
+	memcpy(ca.tx_key, st->a_recv, n); /* we protect what A receives */
+	memcpy(cb.rx_key, st->b_send, n);
+	memcpy(cb.tx_key, st->b_recv, n);
+	if (relay_leg_add(call.relay, &ca, &st->la) == 0 &&
+	    relay_leg_add(call.relay, &cb, &st->lb) == 0 &&
+	    relay_pair(st->la, st->lb) == 0)
+		rc = 0;
+	OPENSSL_cleanse(&ca, sizeof(ca));
+	OPENSSL_cleanse(&cb, sizeof(cb));
+	if (rc != 0) {
+		relay_leg_free(st->la);
+		relay_leg_free(st->lb);
+		st->la = st->lb = NULL;
+	}
+	return rc;
 }
 
 static void
@@ -341,8 +533,12 @@ media_cb(void *arg, const struct cc_media *m, int on)
 		st->b_party = new_party();
 		st->next = call.streams;
 		call.streams = st;
-		open_receive(a, st->a_party, st->a_ref);
-		open_receive(b, st->b_party, st->b_ref);
+		if (dev_encrypted(a) && dev_encrypted(b))
+			st->secure = secure_setup(st) == 0;
+		open_receive(
+		    a, st->a_party, st->a_ref, st->secure ? st->a_recv : NULL);
+		open_receive(
+		    b, st->b_party, st->b_ref, st->secure ? st->b_recv : NULL);
 		return;
 	}
 	for (st = call.streams; st != NULL; st = st->next)
@@ -358,32 +554,75 @@ media_cb(void *arg, const struct cc_media *m, int on)
 	stream_free(st);
 }
 
+static void
+secure_info(struct dev *d, uint32_t ref)
+{
+	struct info_cache *c = info_find(d, ref);
+	struct buf b = BUF_INIT;
+
+	if (c == NULL)
+		return;
+	info_send(d, c, &b);
+	sccp_svc_send(d->conn, &b);
+	buf_free(&b);
+}
+
 /* A phone's OpenReceiveChannelAck: once both sides have answered, each
- * sends to the other. */
+ * sends to the other (plain) or to its relay leg (encrypted). */
 static void
 receive_acked(struct dev *d, const struct sccp_open_receive_channel_ack *ack)
 {
 	struct stream *st;
 
 	for (st = call.streams; st != NULL; st = st->next) {
-		if (st->a == d && st->a_party == ack->pass_thru_party_id) {
+		int side_a =
+		    st->a == d && st->a_party == ack->pass_thru_party_id;
+		int side_b =
+		    st->b == d && st->b_party == ack->pass_thru_party_id;
+		struct relay_leg *leg = side_a ? st->la : st->lb;
+
+		if (!side_a && !side_b)
+			continue;
+		if (side_a) {
 			st->a_acked = ack->status == 0;
 			memcpy(st->a_ip, ack->ip.addr, 4);
 			st->a_port = ack->port;
-			break;
-		}
-		if (st->b == d && st->b_party == ack->pass_thru_party_id) {
+		} else {
 			st->b_acked = ack->status == 0;
 			memcpy(st->b_ip, ack->ip.addr, 4);
 			st->b_port = ack->port;
-			break;
 		}
+		if (st->secure && ack->status == 0 && ack->port <= 65535) {
+			struct sockaddr_in sin;
+
+			memset(&sin, 0, sizeof(sin));
+			sin.sin_family = AF_INET;
+			memcpy(&sin.sin_addr, ack->ip.addr, 4);
+			sin.sin_port = htons((uint16_t)ack->port);
+			relay_leg_set_remote(leg, &sin);
+		}
+		break;
 	}
 	if (st == NULL || st->started || !st->a_acked || !st->b_acked)
 		return;
 	st->started = 1;
-	start_transmission(st->a, st->a_party, st->a_ref, st->b_ip, st->b_port);
-	start_transmission(st->b, st->b_party, st->b_ref, st->a_ip, st->a_port);
+	if (st->secure) {
+		uint8_t relay_ip[4];
+
+		memcpy(relay_ip, &call.relay_addr, 4);
+		start_transmission(st->a, st->a_party, st->a_ref, relay_ip,
+		    relay_leg_port(st->la), st->a_send);
+		start_transmission(st->b, st->b_party, st->b_ref, relay_ip,
+		    relay_leg_port(st->lb), st->b_send);
+		/* The lock icon (spec 10.3). */
+		secure_info(st->a, st->a_ref);
+		secure_info(st->b, st->b_ref);
+		return;
+	}
+	start_transmission(
+	    st->a, st->a_party, st->a_ref, st->b_ip, st->b_port, NULL);
+	start_transmission(
+	    st->b, st->b_party, st->b_ref, st->a_ip, st->a_port, NULL);
 }
 
 /* ---- lines and devices ---- */
@@ -611,6 +850,7 @@ sccp_call_stop(void)
 	}
 	while (call.streams != NULL)
 		stream_free(call.streams);
+	relay_free(call.relay);
 	while (call.lines != NULL) {
 		struct line_map *lm = call.lines;
 
