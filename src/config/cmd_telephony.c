@@ -152,6 +152,28 @@ secure_signaling_write(struct cli_writer *w)
 		    t->secure_signaling_tp);
 }
 
+/* secure-signaling null-cipher (extension): the TLS listener follows at
+ * once (a new context for new connections). */
+static int
+null_cipher_run(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct telephony_conf *t = ctx->obj;
+
+	(void)args;
+	t->secure_null_cipher = !ctx->is_no;
+	config_changed(ctx->cfg, "telephony-service secure-signaling");
+	return CLI_OK;
+}
+
+static void
+null_cipher_write(struct cli_writer *w)
+{
+	const struct telephony_conf *t = w->obj;
+
+	if (t->secure_null_cipher)
+		cli_wline(w, "secure-signaling null-cipher");
+}
+
 static int
 tftp_credentials_run(struct cli_ctx *ctx, const struct cli_args *args)
 {
@@ -629,6 +651,13 @@ static const struct cli_cmd telephony_cmds[] = {
         HELP("Secure signaling (SCCP over TLS)",
             "TLS port for SCCP (extension; default 2443)", "Port number"),
         TEL, secure_port, 2443),
+    {.syntax = "secure-signaling null-cipher",
+        .help = HELP("Secure signaling (SCCP over TLS)",
+            "Also accept TLS 1.2 NULL-encryption suites (integrity only) "
+            "for authenticated-mode phones that need them (extension)"),
+        .handler = null_cipher_run,
+        .write = null_cipher_write,
+        .flags = CLI_NO},
     {.syntax = "tftp-server-credentials trustpoint NAME$tp",
         .help = HELP("TFTP server credentials for signing files",
             "Trustpoint whose key signs configuration files",

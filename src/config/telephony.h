@@ -66,6 +66,9 @@ struct telephony_conf {
 	unsigned ip_source_port; /* 2000 */
 	char *ip_source_secondary;
 	unsigned secure_port; /* 2443 (extension) */
+	/* secure-signaling null-cipher (extension): TLS 1.2 NULL-encryption
+	 * suites accepted for authenticated-mode phones that need them. */
+	int secure_null_cipher;
 	unsigned keepalive_s; /* keepalive: SCCP keepalive interval, 30 */
 	int service_https;
 	int encrypt_password; /* default on */

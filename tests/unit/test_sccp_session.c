@@ -148,7 +148,8 @@ reg_decide_table(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		struct sccp_reg_facts f = {v[i].name, v[i].transport, v[i].cn,
-		    v[i].known, v[i].auto_reg, v[i].dsm, v[i].max, v[i].others};
+		    v[i].known, v[i].auto_reg, v[i].dsm, v[i].max, v[i].others,
+		    0};
 		const char *reject = NULL, *why = NULL;
 
 		assert_int_equal(
@@ -156,6 +157,21 @@ reg_decide_table(void **state)
 		assert_string_equal(reject, v[i].text);
 		assert_true(strlen(reject) < SCCP_REJECT_TEXT_LEN);
 		assert_non_null(why);
+	}
+	/* Integrity-only TLS (secure-signaling null-cipher): enough for
+	 * authenticated mode, not for encrypted. */
+	{
+		struct sccp_reg_facts f = {"SEP0011223344AB",
+		    SCCP_TRANSPORT_TLS, "SEP0011223344AB", 1, 0,
+		    DSM_AUTHENTICATED, 0, 0, 1};
+		const char *reject = NULL, *why = NULL;
+
+		assert_int_equal(
+		    sccp_reg_decide(&f, &reject, &why), SCCP_REG_ACCEPT);
+		f.dsm = DSM_ENCRYPTED;
+		assert_int_equal(sccp_reg_decide(&f, &reject, &why),
+		    SCCP_REG_NEEDS_ENCRYPTION);
+		assert_string_equal(reject, "Encryption required");
 	}
 }
 

@@ -55,7 +55,7 @@ void sccp_cli_live(int on);
 
 /* sccp_policy.c: the configuration's answer to a Register. */
 int sccp_policy_check(struct config *cfg, const struct sccp_register *r,
-    int transport, const char *tls_cn, unsigned registered_others,
+    int transport, const char *tls_cn, int tls_null, unsigned registered_others,
     struct sccp_dev_info *info, const char **reject, const char **why);
 /* Phone model name for show ephone (device type, spec 11). */
 const char *sccp_policy_model(uint32_t device_type);

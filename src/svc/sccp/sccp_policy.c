@@ -40,7 +40,7 @@ fill_lines(
 
 int
 sccp_policy_check(struct config *cfg, const struct sccp_register *r,
-    int transport, const char *tls_cn, unsigned registered_others,
+    int transport, const char *tls_cn, int tls_null, unsigned registered_others,
     struct sccp_dev_info *info, const char **reject, const char **why)
 {
 	const struct telephony_conf *t = &cfg->tel;
@@ -52,6 +52,7 @@ sccp_policy_check(struct config *cfg, const struct sccp_register *r,
 	f.device_name = r->device_name;
 	f.transport = transport;
 	f.tls_cn = tls_cn;
+	f.tls_null = tls_null;
 	if (sccp_device_name_ok(r->device_name))
 		e = ephone_find_mac(cfg, r->device_name + 3);
 	f.is_known = e != NULL;

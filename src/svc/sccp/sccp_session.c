@@ -67,6 +67,14 @@ sccp_reg_decide(
 		*why = "device-security-mode requires TLS, phone came on TCP";
 		return SCCP_REG_NEEDS_TLS;
 	}
+	/* Integrity-only TLS is for authenticated mode: an encrypted
+	 * phone's signaling must be encrypted too. */
+	if (f->transport == SCCP_TRANSPORT_TLS && f->tls_null &&
+	    f->dsm == DSM_ENCRYPTED) {
+		*reject = "Encryption required";
+		*why = "device-security-mode encrypted, TLS without encryption";
+		return SCCP_REG_NEEDS_ENCRYPTION;
+	}
 	if (f->max_ephones != 0 && f->registered_others >= f->max_ephones) {
 		*reject = "Max ephones registered";
 		*why = "max-ephones phones are registered already";

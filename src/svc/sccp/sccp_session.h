@@ -35,6 +35,7 @@ struct sccp_reg_facts {
 	int dsm; /* effective device-security-mode (enum dsm) */
 	unsigned max_ephones; /* 0 = no limit */
 	unsigned registered_others; /* other devices registered now */
+	int tls_null; /* TLS with a NULL-encryption suite */
 };
 
 enum sccp_reg_verdict {
@@ -44,6 +45,7 @@ enum sccp_reg_verdict {
 	SCCP_REG_UNKNOWN,
 	SCCP_REG_NEEDS_TLS,
 	SCCP_REG_MAX_EPHONES,
+	SCCP_REG_NEEDS_ENCRYPTION,
 };
 
 /* 1 for "SEP" followed by 12 hex digits (either case). */

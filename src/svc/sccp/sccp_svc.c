@@ -63,6 +63,7 @@ struct sccp_svc {
 	struct sccp_listener tcp, tls;
 	SSL_CTX *ctx;
 	char tls_tp[128]; /* trustpoint of ctx */
+	int tls_null; /* ctx accepts NULL-encryption suites */
 	char tls_err[256]; /* last reason the TLS listener is down */
 	struct event *cron;
 	unsigned nconns;
@@ -178,6 +179,16 @@ transport_name(int t)
 	return t == SCCP_TRANSPORT_TLS ? "TLS" : "TCP";
 }
 
+/* The negotiated suite encrypts nothing (secure-signaling null-cipher). */
+static int
+tls_is_null(const struct sccp_conn *c)
+{
+	SSL *ssl = c->bev ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+	const SSL_CIPHER *sc = ssl ? SSL_get_current_cipher(ssl) : NULL;
+
+	return sc != NULL && SSL_CIPHER_get_cipher_nid(sc) == NID_undef;
+}
+
 static int
 op_check(void *arg, const struct sccp_register *r, struct sccp_dev_info *info,
     const char **reject)
@@ -188,6 +199,7 @@ op_check(void *arg, const struct sccp_register *r, struct sccp_dev_info *info,
 
 	rc = sccp_policy_check(c->svc->d->cfg, r, c->transport,
 	    c->transport == SCCP_TRANSPORT_TLS ? c->tls_cn : NULL,
+	    c->transport == SCCP_TRANSPORT_TLS && tls_is_null(c),
 	    registered_others(c->svc, r->device_name), info, reject, &why);
 	/* The name is the phone's bytes: logged only when well formed. */
 	if (rc != 0)
@@ -685,7 +697,8 @@ reconcile(struct sccp_svc *s, int force_tls)
 	if (s->ctx == NULL && !force_tls && s->tls_err[0] != '\0' &&
 	    strcmp(s->tls_tp, tp) == 0)
 		return;
-	if (s->ctx == NULL || force_tls || strcmp(s->tls_tp, tp) != 0) {
+	if (s->ctx == NULL || force_tls || strcmp(s->tls_tp, tp) != 0 ||
+	    s->tls_null != t->secure_null_cipher) {
 		ctx = pki_svc_tls_server_ctx(s->d->cfg, tp, 0, &w);
 		snprintf(s->tls_tp, sizeof(s->tls_tp), "%s", tp);
 		if (ctx == NULL) {
@@ -697,6 +710,18 @@ reconcile(struct sccp_svc *s, int force_tls)
 		/* Phones' LSCs are 1024-bit RSA by default (capf-server
 		 * phone-key-size): Debian's security level 2 refuses them. */
 		SSL_CTX_set_security_level(ctx, 1);
+		if (t->secure_null_cipher) {
+			/* Encrypting suites first (server preference); the
+			 * NULL ones last, for phones that offer nothing
+			 * else (not DEFAULT: its !eNULL would exclude them for
+			 * good).  OpenSSL only allows them at level 0. */
+			SSL_CTX_set_security_level(ctx, 0);
+			SSL_CTX_set_options(
+			    ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+			(void)SSL_CTX_set_cipher_list(
+			    ctx, "HIGH:eNULL:!aNULL:@SECLEVEL=0");
+		}
+		s->tls_null = t->secure_null_cipher;
 		SSL_CTX_set_verify(ctx,
 		    SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 		SSL_CTX_set_cert_verify_callback(ctx, verify_cert_cb, s);
