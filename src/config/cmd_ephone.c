@@ -209,6 +209,67 @@ ephone_new(struct config *cfg, unsigned tag)
 	return e;
 }
 
+/* 1 when some ephone's button shows ephone-dn tag. */
+static int
+dn_on_a_button(struct config *cfg, unsigned tag)
+{
+	struct ephone *e;
+
+	TAILQ_FOREACH (e, &cfg->ephones, entry)
+		for (unsigned i = 0; i < e->nbuttons; i++) {
+			const char *p = e->buttons[i].dns;
+
+			if (e->buttons[i].kind == 'x' || p == NULL)
+				continue;
+			while (*p != '\0') {
+				char *end;
+				unsigned long v = strtoul(p, &end, 10);
+
+				if (end == p)
+					break;
+				if (v == tag)
+					return 1;
+				p = *end == ',' ? end + 1 : end;
+			}
+		}
+	return 0;
+}
+
+struct ephone *
+ephone_auto_add(struct config *cfg, const char *mac12, unsigned max_tag)
+{
+	char mac[13];
+	unsigned tag;
+	struct ephone *e;
+
+	if (mac12 == NULL || mac_normalize(mac12, mac) != 0 ||
+	    ephone_find_mac(cfg, mac) != NULL)
+		return NULL;
+	for (tag = 1; tag <= max_tag && ephone_find(cfg, tag) != NULL; tag++)
+		;
+	if (tag > max_tag)
+		return NULL;
+	e = ephone_new(cfg, tag);
+	snprintf(e->mac, sizeof(e->mac), "%s", mac);
+	/* auto assign FIRST to LAST: the lowest configured ephone-dn of the
+	 * range that no button shows yet becomes line 1. */
+	for (unsigned t = cfg->tel.auto_assign_first;
+	     t != 0 && t <= cfg->tel.auto_assign_last; t++) {
+		char dns[16];
+
+		if (ephone_dn_find(cfg, t) == NULL || dn_on_a_button(cfg, t))
+			continue;
+		snprintf(dns, sizeof(dns), "%u", t);
+		e->buttons = xcalloc(1, sizeof(*e->buttons));
+		e->buttons[0].index = 1;
+		e->buttons[0].kind = ':';
+		e->buttons[0].dns = xstrdup(dns);
+		e->nbuttons = 1;
+		break;
+	}
+	return e;
+}
+
 static struct ephone_dn *
 dn_new(struct config *cfg, unsigned tag)
 {

@@ -99,6 +99,15 @@ TAILQ_HEAD(ephone_template_list, ephone_template);
 
 struct config;
 struct ephone *ephone_find(struct config *cfg, unsigned tag);
+/*
+ * An ephone for an auto-registering phone (telephony-service
+ * auto-reg-ephone), as CME creates one: the lowest free tag up to max_tag,
+ * the MAC, and with `auto assign FIRST to LAST` the lowest ephone-dn of
+ * that range that no button shows yet as `button 1:DN`.  NULL when the MAC
+ * is bad or known, or no tag is free.  The caller announces the change.
+ */
+struct ephone *ephone_auto_add(
+    struct config *cfg, const char *mac12, unsigned max_tag);
 /* mac12: 12 hex digits (any case); the dotted form is accepted too. */
 struct ephone *ephone_find_mac(struct config *cfg, const char *mac12);
 struct ephone_dn *ephone_dn_find(struct config *cfg, unsigned tag);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "lib/log.h"
 #include "svc/sccp/sccp_int.h"
 
 /* The first ephone-dn of each button, in button order: line instance
@@ -63,6 +64,19 @@ sccp_policy_check(struct config *cfg, const struct sccp_register *r,
 	f.registered_others = registered_others;
 	if (sccp_reg_decide(&f, reject, why) != SCCP_REG_ACCEPT)
 		return -1;
+	if (e == NULL) {
+		/* auto-reg-ephone: the phone gets an ephone (and with
+		 * `auto assign` a line) in the running configuration. */
+		e = ephone_auto_add(cfg, r->device_name + 3,
+		    t->max_ephones ? t->max_ephones : 10000);
+		if (e != NULL) {
+			log_info("SCCP %s: auto-registered as ephone %u%s%s",
+			    r->device_name, e->tag,
+			    e->nbuttons ? " with ephone-dn " : "",
+			    e->nbuttons ? e->buttons[0].dns : "");
+			config_changed(cfg, "ephone");
+		}
+	}
 
 	memset(info, 0, sizeof(*info));
 	info->ephone_tag = e ? e->tag : 0;
