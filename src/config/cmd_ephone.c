@@ -1354,6 +1354,26 @@ static const struct cli_cmd template_cmds[] = {
         struct ephone_template, service_https),
 };
 
+static int
+park_slot_run(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct ephone_dn *d = ctx->obj;
+
+	(void)args;
+	d->park_slot = !ctx->is_no;
+	config_changed(ctx->cfg, "ephone-dn park-slot");
+	return CLI_OK;
+}
+
+static void
+park_slot_write(struct cli_writer *w)
+{
+	const struct ephone_dn *d = w->obj;
+
+	if (d->park_slot)
+		cli_wline(w, "park-slot");
+}
+
 static const struct cli_cmd dn_cmds[] = {
     {.syntax = "number WORD$num [secondary WORD$sec]",
         .help = HELP("Extension (directory number) of this ephone-dn",
@@ -1384,6 +1404,13 @@ static const struct cli_cmd dn_cmds[] = {
         .help = HELP("Call forwarding", "Forward calls when not answered",
             "Destination number", "Time before forwarding", "Seconds"),
         .handler = cfwd_run,
+        .flags = CLI_NO},
+    {.syntax = "park-slot [LINE$options]",
+        .help = HELP("This number is a call-park slot: Park puts a call "
+                     "here, dialing the number picks it up",
+            "Slot options (timeout, notify, ...: accepted, not used)"),
+        .handler = park_slot_run,
+        .write = park_slot_write,
         .flags = CLI_NO},
 };
 
@@ -1505,13 +1532,12 @@ static const char *const template_ignored[] = {"softkeys", "button-layout",
 
 static const char *const dn_ignored[] = {"label", "description", "huntstop",
     "preference", "mwi", "mwi-type", "corlist", "allow", "translate",
-    "translation-profile", "pickup-group", "park-slot", "intercom", "paging",
-    "hold-alert", "ring", "caller-id", "application", "call-waiting",
-    "night-service", "trunk", "conference", "feature-ring",
-    "call-forward max-length", "call-forward night-service",
-    "ephone-dn-template", "mobility", "snr", "moh", "loopback-dn",
-    "auto-answer", "forward", "cor", "max-calls", "dnis", "transfer-mode",
-    "c-list", "pickup-call", "video", NULL};
+    "translation-profile", "pickup-group", "intercom", "paging", "hold-alert",
+    "ring", "caller-id", "application", "call-waiting", "night-service",
+    "trunk", "conference", "feature-ring", "call-forward max-length",
+    "call-forward night-service", "ephone-dn-template", "mobility", "snr",
+    "moh", "loopback-dn", "auto-answer", "forward", "cor", "max-calls", "dnis",
+    "transfer-mode", "c-list", "pickup-call", "video", NULL};
 
 /* "presence call-list" only: a bare "presence" is the global mode. */
 static const char *const ephone_ignored[] = {"multicast-moh", "description",

@@ -85,6 +85,9 @@ struct ephone_dn {
 	unsigned cfwd_noan_timeout;
 	char *cfwd_busy;
 	char *cfwd_all;
+	/* park-slot: dialing the number picks up the call parked there
+	 * (its options are accepted and not used). */
+	int park_slot;
 	TAILQ_ENTRY(ephone_dn) entry;
 };
 TAILQ_HEAD(ephone_dn_list, ephone_dn);

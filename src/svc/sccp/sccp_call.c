@@ -641,7 +641,7 @@ line_for(struct config *cfg, const char *number, const char *name)
 			break;
 		}
 	for (lm = call.lines; lm != NULL; lm = lm->next)
-		if (strcmp(lm->number, number) == 0)
+		if (lm->line != NULL && strcmp(lm->number, number) == 0)
 			break;
 	if (lm == NULL) {
 		lm = xcalloc(1, sizeof(*lm));
@@ -660,14 +660,44 @@ line_for(struct config *cfg, const char *number, const char *name)
 	return lm->line;
 }
 
+/* Park slots: ephone-dns with park-slot (added once; a removed one stays
+ * until a restart). */
+static void
+park_slots(struct config *cfg)
+{
+	struct ephone_dn *dn;
+
+	TAILQ_FOREACH (dn, &cfg->ephone_dns, entry) {
+		struct line_map *lm;
+
+		if (!dn->park_slot || dn->number == NULL)
+			continue;
+		for (lm = call.lines; lm != NULL; lm = lm->next)
+			if (lm->line == NULL &&
+			    strcmp(lm->number, dn->number) == 0)
+				break;
+		if (lm != NULL || cc_park_slot_add(call.cc, dn->number) != 0)
+			continue;
+		/* remembered as a line_map without a line */
+		lm = xcalloc(1, sizeof(*lm));
+		snprintf(lm->number, sizeof(lm->number), "%s", dn->number);
+		lm->next = call.lines;
+		call.lines = lm;
+	}
+}
+
 /* Names and forward targets follow the configuration. */
 void
 sccp_call_config_changed(struct config *cfg)
 {
 	struct line_map *lm;
 
-	for (lm = call.lines; cfg != NULL && lm != NULL; lm = lm->next)
-		(void)line_for(cfg, lm->number, NULL);
+	if (cfg == NULL || call.cc == NULL)
+		return;
+	for (lm = call.lines; lm != NULL; lm = lm->next)
+		if (lm->line != NULL)
+			(void)line_for(cfg, lm->number, NULL);
+	park_slots(cfg);
 }
 
 void
@@ -837,6 +867,7 @@ sccp_call_start(struct daemon *d)
 	call.d = d;
 	call.cc = cc_new(&ops, NULL, &p);
 	call.tick = evtimer_new(d->base, tick_cb, NULL);
+	park_slots(d->cfg);
 }
 
 void
