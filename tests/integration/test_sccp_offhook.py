@@ -11,11 +11,14 @@ raw phones (TLS, encrypted mode; TCP, mode none):
   the creator is one of the two left; without the creator they stay RTP;
 * a transfer joins the two remaining phones with new keys;
 * no key any phone was given is in the daemon's log (the daemons fixture
-  scans for every form TlsPhone registers; raw bytes are checked here)."""
+  scans for every form TlsPhone registers; raw bytes are checked here),
+  and once a call is over no key||salt is left in the daemon's memory."""
 import base64
 import re
 import socket
 import struct
+
+import pytest
 
 from test_sccp import pdu, wait_for
 from test_sccp_calls import (CONNECTED, KEYPAD, OFFHOOK, ONHOOK, ONHOOK_S,
@@ -263,3 +266,44 @@ def test_rtp_port_range(secure_cme):
     pump_all([a2, b2], lambda: a2.smt_addr and b2.smt_addr, "second call")
     assert 16384 <= a2.smt_addr[1] <= 32766
     assert socket.inet_aton(a2.smt_addr[0])
+
+
+def memory_hits(pid, needles):
+    """Which needles occur in the writable memory of process pid."""
+    found = set()
+    try:
+        maps = open(f"/proc/{pid}/maps").read().splitlines()
+        mem = open(f"/proc/{pid}/mem", "rb", 0)
+    except OSError as e:
+        pytest.skip(f"cannot read the daemon's memory: {e}")
+    with mem:
+        for line in maps:
+            f = line.split()
+            lo, hi = (int(x, 16) for x in f[0].split("-"))
+            # Writable, and not sanitizer shadow or reserved areas.
+            if "w" not in f[1] or hi - lo > 1 << 28:
+                continue
+            try:
+                mem.seek(lo)
+                data = mem.read(hi - lo)
+            except (OSError, OverflowError, ValueError):
+                continue
+            found.update(n for n in needles if n in data)
+    return found
+
+
+def test_keys_wiped_from_memory_when_the_call_ends(secure_cme):
+    """Stream structures, the OpenReceiveChannel/StartMediaTransmission
+    messages (built on the stack, queued by reference and wiped once
+    written) and the relay's sessions keep key||salt; all are wiped when
+    the stream closes."""
+    d = secure_cme
+    a, b = secure_call(d)
+    keys = a.all_keys() | b.all_keys()
+    assert len(keys) == 4
+    # While the call runs, the stream holds all four (the scan works).
+    assert memory_hits(d.proc.pid, keys) == keys
+    a.send(pdu(ONHOOK))
+    pump_all([a, b], lambda: b.state() == ONHOOK_S, "hang-up")
+    wait_for(lambda: offhook(d).strip() == "", "nobody offhook")
+    assert memory_hits(d.proc.pid, keys) == set()

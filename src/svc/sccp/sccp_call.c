@@ -390,7 +390,7 @@ open_receive(
 	if (key_salt != NULL)
 		key_block(&m.u.orc.key, key_salt);
 	if (sccp_msg_build(&b, &m) == SCCP_OK)
-		sccp_svc_send(d->conn, &b);
+		sccp_svc_send_secret(d->conn, &b);
 	OPENSSL_cleanse(&m, sizeof(m));
 	buf_wipe(&b);
 }
@@ -420,7 +420,7 @@ start_transmission(struct dev *d, uint32_t party, uint32_t ref,
 	if (key_salt != NULL)
 		key_block(&m.u.smt.key, key_salt);
 	if (sccp_msg_build(&b, &m) == SCCP_OK)
-		sccp_svc_send(d->conn, &b);
+		sccp_svc_send_secret(d->conn, &b);
 	OPENSSL_cleanse(&m, sizeof(m));
 	buf_wipe(&b);
 }

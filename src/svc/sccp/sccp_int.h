@@ -35,6 +35,8 @@ const struct sccp_svc_counters *sccp_svc_counters(void);
 
 /* Queue bytes to a connection (a struct sccp_conn *). */
 void sccp_svc_send(void *conn, const struct buf *b);
+/* The same for messages with keys: no copy outlives the write. */
+void sccp_svc_send_secret(void *conn, const struct buf *b);
 
 /* sccp_call.c: call control for registered phones. */
 struct daemon;
