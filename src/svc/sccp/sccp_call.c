@@ -13,7 +13,11 @@
  * receive key in its OpenReceiveChannel and its transmit key in its
  * StartMediaTransmission (spec 9, 10.2); every reopen (resume, transfer)
  * makes new keys, and keys are wiped when the stream closes.  Conference
- * bridges have no mixer yet: their members' streams are not opened.
+ * bridges have no mixer yet: their members' streams are not opened, so a
+ * call joined to a conference loses its secure stream (CallInfo says so)
+ * and gets a new one, secure again, when two phones remain (not when the
+ * creator left: cc_media.nonsecure).  The show commands read the legs
+ * and streams kept here (sccp_call_describe, sccp_call_show_rtp).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +67,6 @@ struct leg_track {
 	uint32_t ref;
 	unsigned line;
 	int state; /* enum cc_state; 0 = free slot */
-	int ringing;
 };
 
 /* A registered phone known to the engine. */
@@ -79,7 +82,6 @@ struct dev {
 
 /* A phone-to-phone stream being set up or running. */
 struct stream {
-	uint32_t id; /* for the show commands */
 	struct dev *a, *b;
 	uint32_t a_ref, b_ref;
 	uint32_t a_party, b_party; /* passThruPartyId per side */
@@ -109,7 +111,6 @@ static struct {
 	struct stream *streams;
 	struct line_map *lines;
 	uint32_t next_party;
-	uint32_t next_stream;
 	struct relay *relay; /* made with the first encrypted stream */
 	struct in_addr relay_addr;
 	uint16_t relay_lo, relay_hi; /* the relay's port range */
@@ -267,7 +268,6 @@ leg_track(struct dev *d, const struct cc_leg_view *v)
 	t->ref = v->ref;
 	t->line = v->line;
 	t->state = v->state;
-	t->ringing = v->ringing;
 }
 
 static void
@@ -607,9 +607,6 @@ media_cb(void *arg, const struct cc_media *m, int on)
 		return;
 	if (on) {
 		st = xcalloc(1, sizeof(*st));
-		if (++call.next_stream == 0)
-			call.next_stream = 1;
-		st->id = call.next_stream;
 		st->a = a;
 		st->b = b;
 		st->a_ref = m->a_ref;
