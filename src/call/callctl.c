@@ -43,6 +43,7 @@ struct park_slot {
 
 struct bridge {
 	unsigned id;
+	struct leg *creator; /* only compared, may have left */
 	struct leg *members[CC_BRIDGE_MAX];
 	size_t n;
 	struct bridge *next;
@@ -66,6 +67,7 @@ struct leg {
 	struct bridge *bridge;
 	struct park_slot *parked;
 	struct leg *media_peer; /* open stream with this leg */
+	int media_nonsecure; /* its 2-party media stays plain (chapter) */
 	int media_bridge; /* open stream to its bridge */
 	char calling_number[CC_NUMBER_MAX], calling_name[CC_NAME_MAX];
 	char called_number[CC_NUMBER_MAX], called_name[CC_NAME_MAX];
@@ -307,7 +309,8 @@ ringing_leg(struct cc *cc, struct cc_device *d, unsigned line)
 static void
 media_pair(struct cc *cc, struct leg *a, struct leg *b, int on)
 {
-	struct cc_media m = {a->d->dev, a->ref, b->d->dev, b->ref, 0};
+	struct cc_media m = {a->d->dev, a->ref, b->d->dev, b->ref, 0,
+	    a->media_nonsecure || b->media_nonsecure};
 
 	a->media_peer = on ? b : NULL;
 	b->media_peer = on ? a : NULL;
@@ -318,7 +321,7 @@ media_pair(struct cc *cc, struct leg *a, struct leg *b, int on)
 static void
 media_to_bridge(struct cc *cc, struct leg *a, int on)
 {
-	struct cc_media m = {a->d->dev, a->ref, NULL, 0, a->bridge->id};
+	struct cc_media m = {a->d->dev, a->ref, NULL, 0, a->bridge->id, 0};
 
 	a->media_bridge = on;
 	if (cc->ops.media != NULL)
@@ -433,6 +436,9 @@ bridge_leave(struct cc *cc, struct leg *l)
 	l->bridge = NULL;
 	if (b->n == 2) {
 		struct leg *x = b->members[0], *y = b->members[1];
+		/* Chapter restriction: the two that remain return to a
+		 * secure call only with the conference creator among them. */
+		int nonsecure = b->creator == l;
 
 		for (i = 0; i < 2; i++) {
 			struct leg *m = b->members[i], *o = b->members[1 - i];
@@ -441,6 +447,8 @@ bridge_leave(struct cc *cc, struct leg *l)
 				media_to_bridge(cc, m, 0);
 			m->bridge = NULL;
 			m->peer = o;
+			if (nonsecure)
+				m->media_nonsecure = 1;
 			copy(m->called_number, sizeof(m->called_number),
 			    o->calling_number);
 			copy(m->called_name, sizeof(m->called_name),
@@ -769,6 +777,7 @@ conference_complete(struct cc *cc, struct leg *n)
 	n->peer = c->peer = NULL;
 	h->peer = p->peer = NULL;
 	leg_end(cc, n, NULL);
+	b->creator = h;
 	b->members[0] = h;
 	b->members[1] = p;
 	b->members[2] = c;

@@ -103,6 +103,10 @@ struct cc_media {
 	void *b_dev; /* NULL for a bridge */
 	uint32_t b_ref;
 	unsigned bridge;
+	/* A 2-party stream that must stay plain RTP whatever the phones
+	 * can do: what is left of a conference after its creator left
+	 * (the chapter's restriction). */
+	int nonsecure;
 };
 
 struct cc_ops {

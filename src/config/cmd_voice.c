@@ -373,6 +373,47 @@ voip_write(struct cli_writer *w)
 	conf_write_block(w, "voice service voip", &mode_voip, &w->cfg->voip);
 }
 
+/* rtp-port range LO HI (IOS: the UDP ports of media the router
+ * terminates); `no rtp-port range` restores the default. */
+static int
+voip_rtp_port_run(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct voice_service_voip *v = ctx->obj;
+	unsigned long lo, hi;
+
+	if (ctx->is_no) {
+		v->rtp_port_lo = v->rtp_port_hi = 0;
+		return CLI_OK;
+	}
+	lo = strtoul(cli_arg(args, "lo"), NULL, 10);
+	hi = strtoul(cli_arg(args, "hi"), NULL, 10);
+	if (lo % 2 != 0) {
+		cli_out(ctx,
+		    "%% The start port must be even (RTP on even "
+		    "ports, RTCP on the next odd one)");
+		return CLI_ERR;
+	}
+	if (hi < lo + 1) {
+		cli_out(ctx, "%% The end port must be above the start port");
+		return CLI_ERR;
+	}
+	v->rtp_port_lo = (unsigned)lo;
+	v->rtp_port_hi = (unsigned)hi;
+	return CLI_OK;
+}
+
+static void
+voip_rtp_port_write(struct cli_writer *w)
+{
+	const struct voice_service_voip *v = w->obj;
+
+	if (v->rtp_port_lo != 0)
+		cli_wline(
+		    w, "rtp-port range %u %u", v->rtp_port_lo, v->rtp_port_hi);
+	else if (w->all)
+		cli_wline(w, "no rtp-port range");
+}
+
 /* srtp [fallback]: `no srtp` and `no srtp fallback` both turn SRTP off. */
 static int
 voip_srtp_run(struct cli_ctx *ctx, const struct cli_args *args)
@@ -1396,6 +1437,14 @@ static const struct cli_cmd voip_cmds[] = {
         .handler = voip_srtp_run,
         .write = voip_srtp_write,
         .flags = CLI_NO},
+    {.syntax = "rtp-port range (2000-65534)$lo (2001-65535)$hi",
+        .help = HELP("RTP port settings",
+            "UDP port range of media through the CME (the media relay)",
+            "Start port (even; default 16384)", "End port (default 32766)"),
+        .handler = voip_rtp_port_run,
+        .write = voip_rtp_port_write,
+        .flags = CLI_NO,
+        .no_words = 2},
     {.syntax = "allow-connections <h323|sip>$src to <h323|sip>$dst",
         .help = HELP("Allow connections between VoIP protocols", "From H.323",
             "From SIP", "To", "To H.323", "To SIP"),
@@ -1430,8 +1479,8 @@ static const struct cli_cmd voip_cmds[] = {
 
 static struct cli_table voip_table = CLI_TABLE(voip_cmds);
 
-static const char *const voip_ignored[] = {"fax", "modem", "sip", "rtp-port",
-    "media", "dtmf-interworking", "redirect", "mode", "shutdown", "signaling",
+static const char *const voip_ignored[] = {"fax", "modem", "sip", "media",
+    "dtmf-interworking", "redirect", "mode", "shutdown", "signaling",
     "callmonitor", "vpn", "vpn-group", "vpn-profile", "stun",
     "ip address trusted list", "rtcp", "notify", "qsig", "cpa",
     "address-hiding", "h225", "trace", "call", "srtp negotiate",

@@ -96,6 +96,9 @@ struct voice_service_voip {
 	struct str_list allow_connections; /* "h323 to h323" */
 	int h323_present;
 	int h323_emptycapability;
+	/* rtp-port range LO HI: the media relay's UDP ports (RTP on even
+	 * P, RTCP on P+1, both in [lo, hi]); 0 = the default range. */
+	unsigned rtp_port_lo, rtp_port_hi;
 };
 
 #define CODEC_PREF_MAX 14

@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 /* Largest layout decoded or built here (Register with config stamp). */
 #define SCCP_BODY_MAX 256u
 
@@ -766,15 +768,20 @@ sccp_msg_build(struct buf *out, const struct sccp_msg *m)
 		n = m->body_len;
 		break;
 	}
-	if (bad || n > SCCP_MAX_PDU - SCCP_HEADER_LEN)
-		return SCCP_E_ARG;
-	put32(hdr, 0, (uint32_t)(n + 4));
-	put32(hdr, 4, m->hdr_version);
-	put32(hdr, 8, m->id);
-	buf_append(out, hdr, sizeof(hdr));
-	if (n > 0)
-		buf_append(out, body, n);
-	return SCCP_OK;
+	if (!bad && n <= SCCP_MAX_PDU - SCCP_HEADER_LEN) {
+		put32(hdr, 0, (uint32_t)(n + 4));
+		put32(hdr, 4, m->hdr_version);
+		put32(hdr, 8, m->id);
+		buf_append(out, hdr, sizeof(hdr));
+		if (n > 0)
+			buf_append(out, body, n);
+	}
+	/* OpenReceiveChannel and StartMediaTransmission carry SRTP keys:
+	 * no copy stays on the stack. */
+	if (m->id == SCCP_OPEN_RECEIVE_CHANNEL ||
+	    m->id == SCCP_START_MEDIA_TRANSMISSION)
+		OPENSSL_cleanse(b, sizeof(b));
+	return bad || n > SCCP_MAX_PDU - SCCP_HEADER_LEN ? SCCP_E_ARG : SCCP_OK;
 }
 
 int

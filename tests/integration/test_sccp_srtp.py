@@ -10,6 +10,7 @@ cryptography; the relay re-protects it for the other leg, and the other
 phone authenticates and decrypts it with its receive key.  Tampered and
 replayed packets never come out of the relay; CallInfo says encrypted;
 every resume brings new keys."""
+import base64
 import hashlib
 import hmac
 import os
@@ -31,7 +32,20 @@ from test_sccp import free_sccp_port, pdu, register_pdu, sccp_show, wait_for
 from test_sccp_calls import (CALL_INFO, CONNECTED, HOLD, KEYPAD, OFFHOOK,
                              ORC, ORC_ACK, RINGIN, SMT, Phone, pump_all)
 
-MACS = ("001122336601", "001122336602")
+MACS = ("001122336601", "001122336602", "001122336603")
+
+
+def key_forms(key_salt):
+    """Every spelling of a key||salt a log could leak: base64 and hex
+    (both cases, packed and spaced) of the whole, of the key and of the
+    salt."""
+    forms = set()
+    for part in (key_salt, key_salt[:16], key_salt[16:]):
+        forms.add(base64.b64encode(part).decode())
+        for h in (part.hex(), part.hex().upper()):
+            forms.add(h)
+            forms.add(" ".join(h[i:i + 2] for i in range(0, len(h), 2)))
+    return forms
 
 
 # ---- SRTP from RFC 3711, independent of libsrtp ---------------------------
@@ -96,8 +110,12 @@ def mk_cert(cn, key, issuer=None, issuer_key=None, ca=False):
 
 
 class TlsPhone(Phone):
-    def __init__(self, port, mac, ctx):
+    def __init__(self, port, mac, ctx, secrets=None):
         self.ctx = ctx
+        # Every key this phone is given joins the test's secrets: the
+        # daemons fixture fails the test if one is in the daemon's log.
+        self.secrets = secrets if secrets is not None else set()
+        self.plain = []          # ("rx"|"tx", party): no key block
         self.rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.rtp.bind(("127.0.0.1", 0))
         self.rtp.settimeout(2)
@@ -114,27 +132,40 @@ class TlsPhone(Phone):
         if mid == ORC:
             party = struct.unpack("<I", body[4:8])[0]
             alg, kl, sl = struct.unpack("<IHH", body[28:36])
-            assert alg == 1 and kl == 16 and sl == 14, (alg, kl, sl)
-            self.keys.append(("rx", body[36:52] + body[52:66], party))
+            if alg == 0 and kl == 0:
+                self.plain.append(("rx", party))
+            else:
+                assert alg == 1 and kl == 16 and sl == 14, (alg, kl, sl)
+                self.add_key("rx", body[36:52] + body[52:66], party)
         elif mid == SMT:
             port = struct.unpack("<I", body[28:32])[0]
             ip = socket.inet_ntoa(body[12:16])
             self.smt_addr = (ip, port)
             # protocol 17 (spec 9.3): the key block at 60
             alg, kl, sl = struct.unpack("<IHH", body[60:68])
-            assert alg == 1 and kl == 16 and sl == 14, (alg, kl, sl)
             party = struct.unpack("<I", body[4:8])[0]
-            self.keys.append(("tx", body[68:84] + body[84:98], party))
+            if alg == 0 and kl == 0:
+                self.plain.append(("tx", party))
+            else:
+                assert alg == 1 and kl == 16 and sl == 14, (alg, kl, sl)
+                self.add_key("tx", body[68:84] + body[84:98], party)
         elif mid == CALL_INFO:
             self.info_security.append(struct.unpack("<I", body[376:380])[0])
         super().note(mid, body)
+
+    def add_key(self, kind, key_salt, party):
+        self.keys.append((kind, key_salt, party))
+        self.secrets.update(key_forms(key_salt))
+
+    def all_keys(self):
+        return {k for _, k, _ in self.keys}
 
     def key(self, kind):
         return [k for k in self.keys if k[0] == kind][-1][1]
 
 
 @pytest.fixture
-def secure_cme(daemons, tmp_path):
+def secure_cme(daemons, tmp_path, secrets):
     hp, sp = free_port(), free_sccp_port()
     lines = ["hostname CME1", "ip http server", f"ip http port {hp}",
              "ip http source-address 127.0.0.1",
@@ -149,11 +180,15 @@ def secure_cme(daemons, tmp_path):
              " secure-signaling trustpoint cme",
              f" secure-signaling port {sp + 443}",
              " device-security-mode encrypted", " no auto-reg-ephone",
+             " max-conferences 2",
              "ephone-dn 1", " number 1001", "ephone-dn 2", " number 1002",
+             "ephone-dn 3", " number 1003",
              "ephone 1", f" mac-address {MACS[0][:4]}.{MACS[0][4:8]}."
              f"{MACS[0][8:]}", " button 1:1",
              "ephone 2", f" mac-address {MACS[1][:4]}.{MACS[1][4:8]}."
-             f"{MACS[1][8:]}", " button 1:2"]
+             f"{MACS[1][8:]}", " button 1:2",
+             "ephone 3", f" mac-address {MACS[2][:4]}.{MACS[2][4:8]}."
+             f"{MACS[2][8:]}", " button 1:3"]
     d = daemons("\n".join(lines) + "\n", name="cme")
     enroll(d, "cme")
     root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -181,14 +216,15 @@ def secure_cme(daemons, tmp_path):
         ctxs.append(ctx)
     d.tls_port = sp + 443
     d.ctxs = ctxs
+    d.secrets = secrets
     return d
 
 
-def tls_phones(d):
+def tls_phones(d, n=2):
     ps = []
-    for mac, ctx in zip(MACS, d.ctxs):
+    for mac, ctx in list(zip(MACS, d.ctxs))[:n]:
         # Phone.__init__ connects through _connect when a subclass has it
-        ps.append(TlsPhone(d.tls_port, mac, ctx))
+        ps.append(TlsPhone(d.tls_port, mac, ctx, d.secrets))
     return ps
 
 

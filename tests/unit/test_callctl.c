@@ -30,6 +30,7 @@ struct fake {
 	int media_open, media_close, bridge_open, bridge_close;
 	int open_pairs; /* currently open pair streams */
 	int open_bridge; /* currently open bridge streams */
+	int last_nonsecure; /* nonsecure of the last pair opened */
 	struct cc *cc;
 	struct cc_device *dev[NPHONES];
 	uint64_t now;
@@ -62,6 +63,8 @@ f_media(void *arg, const struct cc_media *m, int on)
 		f->media_open += on;
 		f->media_close += !on;
 		f->open_pairs += on ? 1 : -1;
+		if (on)
+			f->last_nonsecure = m->nonsecure;
 	} else {
 		assert_true(m->bridge != 0);
 		f->bridge_open += on;
@@ -453,6 +456,48 @@ park_and_pickup(void **state)
 	teardown_fake(f);
 }
 
+/* The chapter: when the conference creator leaves, the two others are
+ * joined, but their call stays nonsecure, also after hold and resume. */
+static void
+conference_creator_leaves(void **state)
+{
+	struct fake *f = setup(1, 0);
+	uint32_t held, consult, bref;
+
+	(void)state;
+	connect(f, A, B, "1002");
+	held = last(f, A)->v.ref;
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[A], CC_KEY_CONFERENCE, 1, held, f->now), 0);
+	consult = last(f, A)->v.ref;
+	for (const char *q = "1003"; *q; q++)
+		assert_int_equal(
+		    cc_digit(f->cc, f->dev[A], 1, consult, *q, f->now), 0);
+	assert_int_equal(cc_offhook(f->cc, f->dev[C], 1, f->now), 0);
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[A], CC_KEY_CONFERENCE, 1, consult, f->now), 0);
+	assert_int_equal(f->open_bridge, 3);
+	assert_int_equal(cc_onhook(f->cc, f->dev[A], 1, 0, f->now), 0);
+	assert_int_equal(f->open_bridge, 0);
+	assert_int_equal(f->open_pairs, 1);
+	assert_int_equal(f->last_nonsecure, 1);
+	assert_int_equal(last(f, B)->v.state, CC_CONNECTED);
+	assert_int_equal(last(f, C)->v.state, CC_CONNECTED);
+	assert_string_equal(last(f, B)->called, "1003");
+	bref = last(f, B)->v.ref;
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[B], CC_KEY_HOLD, 1, bref, f->now), 0);
+	assert_int_equal(f->open_pairs, 0);
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[B], CC_KEY_RESUME, 1, bref, f->now), 0);
+	assert_int_equal(f->open_pairs, 1);
+	assert_int_equal(f->last_nonsecure, 1);
+	assert_int_equal(cc_onhook(f->cc, f->dev[B], 1, 0, f->now), 0);
+	assert_int_equal(last(f, C)->v.state, CC_ONHOOK);
+	assert_int_equal(f->open_pairs, 0);
+	teardown_fake(f);
+}
+
 static void
 three_party_conference(void **state)
 {
@@ -509,6 +554,8 @@ three_party_conference(void **state)
 	assert_int_equal(last(f, B)->v.conference, 0);
 	assert_int_equal(f->open_bridge, 0);
 	assert_int_equal(f->open_pairs, 1);
+	/* The creator (A) is among the two: the stream may be secure. */
+	assert_int_equal(f->last_nonsecure, 0);
 	cc_stats_get(f->cc, &st);
 	assert_int_equal(st.conferences_active, 0);
 	assert_int_equal(cc_onhook(f->cc, f->dev[A], 1, 0, f->now), 0);
@@ -579,6 +626,7 @@ main(void)
 	    cmocka_unit_test(blind_transfer_while_ringing),
 	    cmocka_unit_test(park_and_pickup),
 	    cmocka_unit_test(three_party_conference),
+	    cmocka_unit_test(conference_creator_leaves),
 	    cmocka_unit_test(shared_line_rings_everywhere_first_answer_wins),
 	};
 

@@ -13,7 +13,11 @@
  * receive key in its OpenReceiveChannel and its transmit key in its
  * StartMediaTransmission (spec 9, 10.2); every reopen (resume, transfer)
  * makes new keys, and keys are wiped when the stream closes.  Conference
- * bridges have no mixer yet: their members' streams are not opened.
+ * bridges have no mixer yet: their members' streams are not opened, so a
+ * call joined to a conference loses its secure stream (CallInfo says so)
+ * and gets a new one, secure again, when two phones remain (not when the
+ * creator left: cc_media.nonsecure).  The show commands read the legs
+ * and streams kept here (sccp_call_describe, sccp_call_show_rtp).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -45,9 +49,10 @@
 #define CODEC_G711U 4u
 #define PACKET_MS 20u
 #define SECURE_SUITE SRTPC_AES_CM_128_HMAC_SHA1_32 /* SCCP's default */
-#define RELAY_PORT_LO 16384
+#define RELAY_PORT_LO 16384 /* without voice service voip rtp-port range */
 #define RELAY_PORT_HI 32766
 #define INFO_CACHE 8
+#define G711_BYTES 160 /* payload of a 20 ms G.711 packet */
 
 /* The last CallInfo sent for a call reference, to send it again with
  * the security status once the stream is up. */
@@ -57,11 +62,19 @@ struct info_cache {
 	char orig[25];
 };
 
+/* The state of one leg of a phone, as the engine last showed it. */
+struct leg_track {
+	uint32_t ref;
+	unsigned line;
+	int state; /* enum cc_state; 0 = free slot */
+};
+
 /* A registered phone known to the engine. */
 struct dev {
 	void *conn;
 	struct sccp_sess *sess;
 	struct cc_device *cd;
+	struct leg_track legs[INFO_CACHE];
 	struct info_cache info[INFO_CACHE];
 	unsigned next_info;
 	struct dev *next;
@@ -100,6 +113,7 @@ static struct {
 	uint32_t next_party;
 	struct relay *relay; /* made with the first encrypted stream */
 	struct in_addr relay_addr;
+	uint16_t relay_lo, relay_hi; /* the relay's port range */
 } call;
 
 static uint64_t
@@ -195,7 +209,8 @@ lamp_mode(int state)
 
 static struct stream *stream_of(const struct dev *d, uint32_t ref);
 
-/* spec 10.3: 3 encrypted once a secure stream runs, else 1 unknown. */
+/* spec 10.3: 3 Encrypted while a secure stream runs, else 1
+ * NotAuthenticated (ringing, hold, conference, plain RTP). */
 static uint32_t
 security_of(const struct dev *d, uint32_t ref)
 {
@@ -233,6 +248,29 @@ info_find(struct dev *d, uint32_t ref)
 }
 
 static void
+leg_track(struct dev *d, const struct cc_leg_view *v)
+{
+	struct leg_track *t = NULL, *free_slot = NULL;
+
+	for (unsigned i = 0; i < INFO_CACHE; i++) {
+		if (d->legs[i].state != 0 && d->legs[i].ref == v->ref)
+			t = &d->legs[i];
+		else if (d->legs[i].state == 0 && free_slot == NULL)
+			free_slot = &d->legs[i];
+	}
+	if (v->state == CC_ONHOOK) {
+		if (t != NULL)
+			memset(t, 0, sizeof(*t));
+		return;
+	}
+	if (t == NULL && (t = free_slot) == NULL)
+		return; /* more legs than a phone shows: not tracked */
+	t->ref = v->ref;
+	t->line = v->line;
+	t->state = v->state;
+}
+
+static void
 leg_cb(void *arg, void *conn, const struct cc_leg_view *v)
 {
 	struct dev *d = dev_of_conn(conn);
@@ -242,6 +280,7 @@ leg_cb(void *arg, void *conn, const struct cc_leg_view *v)
 	(void)arg;
 	if (d == NULL)
 		return;
+	leg_track(d, v);
 	proto = d->sess->proto;
 	if (v->state != CC_RINGIN)
 		(void)sccp_set_ringer_build(
@@ -351,7 +390,7 @@ open_receive(
 	if (key_salt != NULL)
 		key_block(&m.u.orc.key, key_salt);
 	if (sccp_msg_build(&b, &m) == SCCP_OK)
-		sccp_svc_send(d->conn, &b);
+		sccp_svc_send_secret(d->conn, &b);
 	OPENSSL_cleanse(&m, sizeof(m));
 	buf_wipe(&b);
 }
@@ -381,7 +420,7 @@ start_transmission(struct dev *d, uint32_t party, uint32_t ref,
 	if (key_salt != NULL)
 		key_block(&m.u.smt.key, key_salt);
 	if (sccp_msg_build(&b, &m) == SCCP_OK)
-		sccp_svc_send(d->conn, &b);
+		sccp_svc_send_secret(d->conn, &b);
 	OPENSSL_cleanse(&m, sizeof(m));
 	buf_wipe(&b);
 }
@@ -444,21 +483,49 @@ dev_encrypted(const struct dev *d)
 	    d->sess->info.dsm == DSM_ENCRYPTED;
 }
 
+/* The relay's UDP ports: voice service voip rtp-port range, else the
+ * default. */
+static void
+relay_range(uint16_t *lo, uint16_t *hi)
+{
+	const struct voice_service_voip *v = &call.d->cfg->voip;
+
+	*lo = RELAY_PORT_LO;
+	*hi = RELAY_PORT_HI;
+	if (v->present && v->rtp_port_lo != 0 && v->rtp_port_hi != 0) {
+		*lo = (uint16_t)v->rtp_port_lo;
+		*hi = (uint16_t)v->rtp_port_hi;
+	}
+}
+
 static int
 relay_ready(void)
 {
 	struct relay_conf rc;
 	const char *addr;
+	uint16_t lo, hi;
 	int rc2;
 
-	if (call.relay != NULL)
-		return 0;
+	relay_range(&lo, &hi);
+	if (call.relay != NULL) {
+		struct stream *st;
+
+		if (lo == call.relay_lo && hi == call.relay_hi)
+			return 0;
+		/* voice service voip rtp-port range changed: a new relay
+		 * once no relayed stream runs on the old one. */
+		for (st = call.streams; st != NULL; st = st->next)
+			if (st->la != NULL || st->lb != NULL)
+				return 0;
+		relay_free(call.relay);
+		call.relay = NULL;
+	}
 	addr = call.d->cfg->tel.ip_source_addr;
 	memset(&rc, 0, sizeof(rc));
 	if (addr == NULL || inet_pton(AF_INET, addr, &rc.addr) != 1)
 		return -1;
-	rc.port_lo = RELAY_PORT_LO;
-	rc.port_hi = RELAY_PORT_HI;
+	rc.port_lo = lo;
+	rc.port_hi = hi;
 	if (srtpc_init() != 0 || (rc2 = relay_new(&rc, &call.relay)) != 0) {
 		log_warnx("SCCP: the media relay cannot start");
 		return -1;
@@ -469,6 +536,8 @@ relay_ready(void)
 		return -1;
 	}
 	call.relay_addr = rc.addr;
+	call.relay_lo = lo;
+	call.relay_hi = hi;
 	return 0;
 }
 
@@ -507,11 +576,24 @@ secure_setup(struct stream *st)
 	return rc;
 }
 
+static void secure_info(struct dev *d, uint32_t ref);
+
+static int
+leg_state(const struct dev *d, uint32_t ref)
+{
+	for (unsigned i = 0; i < INFO_CACHE; i++)
+		if (d->legs[i].state != 0 && d->legs[i].ref == ref)
+			return d->legs[i].state;
+	return CC_ONHOOK;
+}
+
 static void
 media_cb(void *arg, const struct cc_media *m, int on)
 {
 	struct dev *a = dev_of_conn(m->a_dev), *b;
 	struct stream *st;
+	uint32_t a_ref, b_ref;
+	int was_secure;
 
 	(void)arg;
 	if (m->b_dev == NULL) {
@@ -533,7 +615,9 @@ media_cb(void *arg, const struct cc_media *m, int on)
 		st->b_party = new_party();
 		st->next = call.streams;
 		call.streams = st;
-		if (dev_encrypted(a) && dev_encrypted(b))
+		/* Chapter: secure only if both phones are encrypted, and
+		 * never what is left of a conference without its creator. */
+		if (dev_encrypted(a) && dev_encrypted(b) && !m->nonsecure)
 			st->secure = secure_setup(st) == 0;
 		open_receive(
 		    a, st->a_party, st->a_ref, st->secure ? st->a_recv : NULL);
@@ -551,7 +635,20 @@ media_cb(void *arg, const struct cc_media *m, int on)
 		return;
 	stop_side(st->a, st->a_party, st->a_ref);
 	stop_side(st->b, st->b_party, st->b_ref);
+	was_secure = st->secure && st->started;
+	a = st->a;
+	b = st->b;
+	a_ref = st->a_ref;
+	b_ref = st->b_ref;
 	stream_free(st);
+	/* The lock goes away with the secure stream while the call goes on
+	 * (joined to a conference, renegotiated for a transfer). */
+	if (was_secure) {
+		if (leg_state(a, a_ref) == CC_CONNECTED)
+			secure_info(a, a_ref);
+		if (leg_state(b, b_ref) == CC_CONNECTED)
+			secure_info(b, b_ref);
+	}
 }
 
 static void
@@ -901,4 +998,276 @@ sccp_call_stats(struct cc_stats *out)
 		cc_stats_get(call.cc, out);
 	else
 		memset(out, 0, sizeof(*out));
+}
+
+/* ---- show commands ---- */
+
+static struct dev *
+dev_of_sess(const struct sccp_sess *s)
+{
+	struct dev *d;
+
+	for (d = call.devs; d != NULL; d = d->next)
+		if (d->sess == s)
+			return d;
+	return NULL;
+}
+
+void
+sccp_call_summary(const struct sccp_sess *s, struct sccp_call_summary *out)
+{
+	const struct dev *d = dev_of_sess(s);
+	const struct stream *st;
+
+	memset(out, 0, sizeof(*out));
+	if (d == NULL)
+		return;
+	for (unsigned i = 0; i < INFO_CACHE; i++) {
+		const struct leg_track *t = &d->legs[i];
+
+		if (t->state == 0)
+			continue;
+		if (t->state == CC_RINGIN)
+			out->ringing = 1;
+		else if (t->state != CC_HOLD) {
+			out->offhook = 1;
+			out->active_line = t->line;
+		}
+	}
+	for (st = call.streams; st != NULL; st = st->next)
+		if (st->a == d || st->b == d) {
+			out->media_active = 1;
+			out->start_media |= st->started;
+		}
+}
+
+static const char *
+state_word(int state)
+{
+	switch (state) {
+	case CC_OFFHOOK:
+		return "SEIZE";
+	case CC_RINGOUT:
+		return "ALERTING";
+	case CC_RINGIN:
+		return "RINGING";
+	case CC_CONNECTED:
+		return "CONNECTED";
+	case CC_HOLD:
+		return "HOLD";
+	case CC_BUSY:
+		return "BUSY";
+	case CC_PROCEED:
+		return "PROCEED";
+	case CC_CONGESTION:
+	case CC_INVALID:
+		return "REORDER";
+	default:
+		return "IDLE";
+	}
+}
+
+const char *
+sccp_call_line_state(const struct sccp_sess *s, unsigned line)
+{
+	const struct dev *d = dev_of_sess(s);
+	int best = 0;
+
+	if (d == NULL)
+		return "IDLE";
+	/* The active leg of the line wins over a held one. */
+	for (unsigned i = 0; i < INFO_CACHE; i++) {
+		const struct leg_track *t = &d->legs[i];
+
+		if (t->state == 0 || t->line != line)
+			continue;
+		if (best == 0 || best == CC_HOLD)
+			best = t->state;
+	}
+	return state_word(best);
+}
+
+static void
+ip_str(const uint8_t ip[4], char *out, size_t cap)
+{
+	if (inet_ntop(AF_INET, ip, out, (socklen_t)cap) == NULL)
+		snprintf(out, cap, "0.0.0.0");
+}
+
+/* The ephone-dn tag of a line number, 0 if none. */
+static unsigned
+dn_tag(struct config *cfg, const struct sccp_sess *s, unsigned line)
+{
+	const struct ephone_dn *dn;
+	const char *number;
+
+	if (line == 0 || line > s->info.nlines)
+		return 0;
+	number = s->info.lines[line - 1].number;
+	TAILQ_FOREACH (dn, &cfg->ephone_dns, entry)
+		if (dn->number != NULL && strcmp(dn->number, number) == 0)
+			return dn->tag;
+	return 0;
+}
+
+static uint64_t
+rtp_only(uint64_t all, uint64_t rtcp)
+{
+	return all >= rtcp ? all - rtcp : 0;
+}
+
+/* Packets from the phone the relay could not forward: failed checks. */
+static uint64_t
+leg_lost(const struct relay_stats *k)
+{
+	return k->short_pkt + k->malformed + k->auth_fail + k->replay;
+}
+
+void
+sccp_call_describe(
+    struct config *cfg, const struct sccp_sess *s, struct buf *out)
+{
+	const struct dev *d = dev_of_sess(s);
+	const struct stream *st;
+
+	if (d == NULL)
+		return;
+	for (unsigned i = 0; i < INFO_CACHE; i++) {
+		const struct leg_track *t = &d->legs[i];
+		char lip[INET_ADDRSTRLEN], rip[INET_ADDRSTRLEN],
+		    vip[INET_ADDRSTRLEN];
+		const uint8_t *my_ip, *other_ip;
+		uint32_t my_port, other_port;
+		const char *number;
+		struct relay_leg *leg;
+		int side_a;
+
+		if (t->state == 0 || t->state == CC_RINGIN)
+			continue;
+		number = t->line >= 1 && t->line <= s->info.nlines
+		    ? s->info.lines[t->line - 1].number
+		    : "";
+		st = stream_of(d, t->ref);
+		if (st == NULL) {
+			if (t->state == CC_CONNECTED)
+				buf_printf(out,
+				    "Lpcor Type: none Active Call on DN %u "
+				    "chan 1 :%s no media stream\n",
+				    dn_tag(cfg, s, t->line), number);
+			continue;
+		}
+		side_a = st->a == d && st->a_ref == t->ref;
+		my_ip = side_a ? st->a_ip : st->b_ip;
+		my_port = side_a ? st->a_port : st->b_port;
+		leg = side_a ? st->la : st->lb;
+		ip_str(my_ip, lip, sizeof(lip));
+		if (st->secure) {
+			uint8_t relay_ip[4];
+
+			memcpy(relay_ip, &call.relay_addr, 4);
+			ip_str(relay_ip, rip, sizeof(rip));
+			other_port = relay_leg_port(leg);
+			snprintf(vip, sizeof(vip), "%s", rip);
+		} else {
+			other_ip = side_a ? st->b_ip : st->a_ip;
+			other_port = side_a ? st->b_port : st->a_port;
+			ip_str(other_ip, rip, sizeof(rip));
+			snprintf(vip, sizeof(vip), "%s", rip);
+		}
+		buf_printf(out,
+		    "Lpcor Type: none Active %sCall on DN %u chan 1 :%s %s %u "
+		    "to %s %u via %s\n",
+		    st->secure ? "Secure " : "", dn_tag(cfg, s, t->line),
+		    number, lip, (unsigned)my_port, rip, (unsigned)other_port,
+		    vip);
+		buf_printf(out, "G711Ulaw64k %u bytes no vad\n", G711_BYTES);
+		if (st->secure) {
+			char key[SRTPC_B64_SIZE];
+			size_t n = srtpc_key_len(SECURE_SUITE) +
+			    srtpc_salt_len(SECURE_SUITE);
+
+			buf_printf(out, "SRTP cipher: %s\n",
+			    srtpc_suite_name(SECURE_SUITE));
+			/* local: what the phone sends with; remote: what
+			 * it receives with (the far end's, re-protected by
+			 * the relay). */
+			if (srtpc_key_base64(side_a ? st->a_send : st->b_send,
+			        n, key, sizeof(key)) == 0)
+				buf_printf(out, "  local key: %s\n", key);
+			if (srtpc_key_base64(side_a ? st->a_recv : st->b_recv,
+			        n, key, sizeof(key)) == 0)
+				buf_printf(out, "  remote key: %s\n", key);
+			OPENSSL_cleanse(key, sizeof(key));
+		}
+		if (leg != NULL) {
+			/* The phone's Tx is what its relay leg received, its
+			 * Rx what the leg sent to it (RTP, not RTCP). */
+			const struct relay_stats *k = relay_leg_stats(leg);
+			uint64_t tx = rtp_only(k->rx, k->rtcp_rx),
+			         rx = rtp_only(k->tx, k->rtcp_tx);
+
+			buf_printf(out,
+			    "Tx Pkts %llu bytes %llu Rx Pkts %llu bytes %llu "
+			    "Lost %llu\n",
+			    (unsigned long long)tx,
+			    (unsigned long long)(tx * G711_BYTES),
+			    (unsigned long long)rx,
+			    (unsigned long long)(rx * G711_BYTES),
+			    (unsigned long long)leg_lost(k));
+		} else
+			buf_puts(out,
+			    "Tx Pkts - bytes - Rx Pkts - bytes - "
+			    "Lost - (media phone to phone)\n");
+		buf_puts(out, "Jitter 0 Latency 0 callingDn -1 calledDn -1\n");
+	}
+}
+
+void
+sccp_call_show_rtp(struct buf *out)
+{
+	const struct stream *st;
+	uint16_t lo = RELAY_PORT_LO, hi = RELAY_PORT_HI;
+	unsigned n = 0, legs = 0;
+	char rip[INET_ADDRSTRLEN];
+
+	if (call.d != NULL)
+		relay_range(&lo, &hi);
+	for (st = call.streams; st != NULL; st = st->next)
+		legs += (st->la != NULL) + (st->lb != NULL);
+	buf_printf(out, "VoIP RTP Port Usage Information:\n");
+	buf_printf(out,
+	    "Min Port: %u Max Port: %u Ports Available: %u Ports in Use: "
+	    "%u\n\n",
+	    (unsigned)lo, (unsigned)hi, (unsigned)(hi - lo + 1), legs * 2);
+	memcpy(rip, "0.0.0.0", 8);
+	if (call.relay != NULL)
+		(void)inet_ntop(AF_INET, &call.relay_addr, rip, sizeof(rip));
+	buf_printf(out, "VoIP RTP active connections :\n");
+	buf_printf(out,
+	    "%-4s %-10s %-10s %-9s %-9s %-15s %-15s %-9s %-10s %s\n", "No.",
+	    "CallId", "dstCallId", "LocalRTP", "RmtRTP", "LocalIP", "RemoteIP",
+	    "Security", "Tx", "Rx");
+	for (st = call.streams; st != NULL; st = st->next) {
+		for (int side = 0; side < 2; side++) {
+			const struct relay_leg *leg = side ? st->lb : st->la;
+			const struct relay_stats *k;
+			char pip[INET_ADDRSTRLEN];
+
+			if (leg == NULL)
+				continue;
+			k = relay_leg_stats(leg);
+			ip_str(side ? st->b_ip : st->a_ip, pip, sizeof(pip));
+			buf_printf(out,
+			    "%-4u %-10u %-10u %-9u %-9u %-15s %-15s %-9s "
+			    "%-10llu %llu\n",
+			    ++n, (unsigned)(side ? st->b_ref : st->a_ref),
+			    (unsigned)(side ? st->a_ref : st->b_ref),
+			    (unsigned)relay_leg_port(leg),
+			    (unsigned)(side ? st->b_port : st->a_port), rip,
+			    pip, relay_leg_is_secure(leg) ? "SRTP" : "RTP",
+			    (unsigned long long)k->tx,
+			    (unsigned long long)k->rx);
+		}
+	}
+	buf_printf(out, "Found %u active RTP connections\n", n);
 }

@@ -1,7 +1,10 @@
 /*
- * SCCP show commands: `show sccp connections`, and the live part of
- * `show ephone [registered]` (config/ephone.h's ephone_live_ops), in the
- * chapter's layout as far as registration goes:
+ * SCCP show commands: `show sccp connections`, `show voip rtp
+ * connections`, and the live part of `show ephone [registered|offhook]`
+ * (config/ephone.h's ephone_live_ops), in the chapter's layout: the
+ * registration lines, the line states, and for each call with media the
+ * active-call block (sccp_call_describe: addresses, codec, SRTP cipher
+ * and keys, counters):
  *
  *   ephone-1[0] Mac:549A.EBB5.8000 TCP socket:[1] activeLine:0
  *   whisperLine:0 REGISTERED in SCCP ver 21/17 max_streams=1
@@ -34,28 +37,41 @@ security_mode(const struct sccp_conn_view *v)
 	                                          : "authenticated";
 }
 
+/* The state of the phone's line that shows ephone-dn d. */
+static const char *
+line_state(const struct sccp_sess *s, const struct ephone_dn *d)
+{
+	for (unsigned i = 0; d->number != NULL && i < s->info.nlines; i++)
+		if (strcmp(s->info.lines[i].number, d->number) == 0)
+			return sccp_call_line_state(s, i + 1);
+	return "IDLE";
+}
+
 static void
 describe(void *arg, const struct ephone *e, struct buf *out)
 {
 	struct config *cfg = sccp_svc_cfg();
 	struct sccp_conn_view v;
 	const struct sccp_sess *s;
+	struct sccp_call_summary cs;
 	const char *model;
 
 	(void)arg;
 	if (cfg == NULL || !sccp_svc_find(e->mac, &v) || v.sess == NULL)
 		return;
 	s = v.sess;
+	sccp_call_summary(s, &cs);
 	model = e->type ? e->type : sccp_policy_model(s->reg.device_type);
 	buf_printf(out,
-	    "ephone-%u[%u] Mac:%.4s.%.4s.%.4s TCP socket:[%d] activeLine:0 "
+	    "ephone-%u[%u] Mac:%.4s.%.4s.%.4s TCP socket:[%d] activeLine:%u "
 	    "whisperLine:0 REGISTERED in SCCP ver %u/%u max_streams=%u%s\n",
 	    e->tag, e->tag - 1, e->mac, e->mac + 4, e->mac + 8, v.fd,
-	    (unsigned)s->reg.protocol_version, (unsigned)s->proto,
-	    s->reg.max_streams, security_words(&v));
+	    cs.active_line, (unsigned)s->reg.protocol_version,
+	    (unsigned)s->proto, s->reg.max_streams, security_words(&v));
 	buf_printf(out,
-	    "mediaActive:0 whisper_mediaActive:0 startMedia:0 offhook:0 "
-	    "ringing:0 reset:%d reset_sent:0 paging 0 debug:0 caps:%u\n",
+	    "mediaActive:%d whisper_mediaActive:0 startMedia:%d offhook:%d "
+	    "ringing:%d reset:%d reset_sent:0 paging 0 debug:0 caps:%u\n",
+	    cs.media_active, cs.start_media, cs.offhook, cs.ringing,
 	    e->reset_pending, s->caps);
 	buf_printf(out,
 	    "IP:%s * %u %s keepalive %u max_line %u available_line %u\n",
@@ -81,8 +97,9 @@ describe(void *arg, const struct ephone *e, struct buf *out)
 				buf_printf(
 				    out, " dn %s (not configured)\n", tag);
 			else
-				buf_printf(out, " dn %u number %s CH1 IDLE%s\n",
+				buf_printf(out, " dn %u number %s CH1 %s%s\n",
 				    d->tag, d->number ? d->number : "",
+				    line_state(s, d),
 				    d->dual_line ? " CH2 IDLE" : "");
 		}
 		free(copy);
@@ -90,15 +107,23 @@ describe(void *arg, const struct ephone *e, struct buf *out)
 	buf_printf(out, "Preferred Codec: %s\n",
 	    ephone_codec_words[e->codec != CODEC_UNSET ? e->codec
 	                                               : CODEC_G711ULAW]);
+	sccp_call_describe(cfg, s, out);
 }
 
 static int
 state(void *arg, const struct ephone *e, const char *what)
 {
+	struct sccp_conn_view v;
+	struct sccp_call_summary cs;
+
 	(void)arg;
 	if (strcmp(what, "registered") == 0)
 		return sccp_svc_find(e->mac, NULL);
-	return 0; /* offhook: no calls in this slice */
+	if (strcmp(what, "offhook") != 0 || !sccp_svc_find(e->mac, &v) ||
+	    v.sess == NULL)
+		return 0;
+	sccp_call_summary(v.sess, &cs);
+	return cs.offhook;
 }
 
 struct conn_show {
@@ -181,7 +206,22 @@ show_connections(struct cli_ctx *ctx, const struct cli_args *args)
 	return CLI_OK;
 }
 
+static int
+show_rtp(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	(void)args;
+	sccp_call_show_rtp(ctx->out);
+	return CLI_OK;
+}
+
 static const struct cli_cmd sccp_exec_cmds[] = {
+    {.syntax = "show voip rtp connections",
+        .help = HELP("Show running system information", "Voice over IP",
+            "RTP information",
+            "Media streams through the CME's relay: ports, addresses, "
+            "SRTP or RTP, packets"),
+        .handler = show_rtp,
+        .flags = CLI_ACTION},
     {.syntax = "show sccp connections",
         .help = HELP("Show running system information", "SCCP (Skinny)",
             "Phone connections: device, address, transport, version, "

@@ -263,6 +263,31 @@ sccp_svc_send(void *conn, const struct buf *b)
 		bufferevent_write(c->bev, b->data, b->len);
 }
 
+/* The output buffer holds our copy by reference; libevent hands it back
+ * once written (or the connection is freed): wiped, then freed. */
+static void
+secret_done(const void *data, size_t len, void *arg)
+{
+	(void)arg;
+	OPENSSL_cleanse((void *)(uintptr_t)data, len);
+	free((void *)(uintptr_t)data);
+}
+
+void
+sccp_svc_send_secret(void *conn, const struct buf *b)
+{
+	struct sccp_conn *c = conn;
+	uint8_t *copy;
+
+	if (c->bev == NULL || b->len == 0)
+		return;
+	copy = xmalloc(b->len);
+	memcpy(copy, b->data, b->len);
+	if (evbuffer_add_reference(bufferevent_get_output(c->bev), copy, b->len,
+	        secret_done, NULL) != 0)
+		secret_done(copy, b->len, NULL);
+}
+
 static time_t
 op_now(void *arg)
 {
