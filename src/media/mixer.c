@@ -279,7 +279,13 @@ mixer_tick(struct mixer *m)
 	for (size_t i = 0; i < m->n; i++) {
 		struct mixer_member *mm = m->members[i];
 
-		if (!mm->remote_known)
+		int others = 0;
+
+		for (size_t k = 0; k < m->n; k++)
+			others += k != i && in[k] != NULL;
+		/* Nobody else spoke this tick: send nothing (no comfort
+		 * noise; phones play silence over gaps). */
+		if (!mm->remote_known || others == 0)
 			continue;
 		pkt[0] = 0x80;
 		pkt[1] = PT_PCMU;

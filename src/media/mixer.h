@@ -5,6 +5,9 @@
  * of the other members' latest frames.  Plain RTP only: the chapter's
  * conference calls fall back to RTP.
  *
+ * A member gets a packet only in ticks where another member sent one
+ * (no comfort noise).
+ *
  * The arithmetic (G.711 µ-law decode/encode, mix-minus with clipping) is
  * pure and unit-tested; the rest is sockets and one libevent timer per
  * bridge.  A member's remote address is given (from its

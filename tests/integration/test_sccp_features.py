@@ -3,7 +3,9 @@ call-forward no answer, call park and pickup by dialing the park slot,
 blind transfer while the target rings, and a 3-party conference that
 returns to a 2-party call (with a new stream) when one party leaves;
 the CallState every phone sees is checked at each step."""
+import socket
 import struct
+import time
 
 import pytest
 
@@ -112,6 +114,41 @@ def test_conference_then_back_to_two(cme):
              a.states[-1] == (CONNECTED, held) and
              b.state() == CONNECTED and c.state() == CONNECTED,
              "conference")
+    # The bridge mixes: each member streams to its own mixer port and
+    # hears the others.  A speaks (a constant µ-law code), B and C hear
+    # exactly that, A hears nothing of itself.
+    phone_ports = {p.rtp_port for p in (a, b, c)}
+    pump_all([a, b, c], lambda: all(
+        p.smts and p.smts[-1][0] not in phone_ports for p in (a, b, c)),
+        "streams to the mixer")
+    socks = {}
+    for p in (a, b, c):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind(("127.0.0.1", p.rtp_port))
+        u.settimeout(2)
+        socks[p] = u
+    heard = {b: set(), c: set(), a: set()}
+    end = time.monotonic() + 5
+    seq = 0
+    while time.monotonic() < end and not (0x55 in heard[b] and
+                                          0x55 in heard[c]):
+        seq += 1
+        rtp = struct.pack(">BBHII", 0x80, 0, seq, 160 * seq, 7) + \
+            bytes([0x55]) * 160
+        socks[a].sendto(rtp, ("127.0.0.1", a.smts[-1][0]))
+        time.sleep(0.02)
+        for p in (a, b, c):
+            socks[p].setblocking(False)
+            try:
+                while True:
+                    pkt = socks[p].recv(2048)
+                    heard[p].add(pkt[12 + 80])
+            except BlockingIOError:
+                pass
+    assert 0x55 in heard[b] and 0x55 in heard[c], heard
+    assert 0x55 not in heard[a], heard[a]
+    for u in socks.values():
+        u.close()
     n = len(a.smts)
     c.send(pdu(ONHOOK))                           # C leaves
     pump_all([a, b, c], lambda: c.state() == ONHOOK_S and

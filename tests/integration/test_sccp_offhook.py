@@ -168,7 +168,7 @@ def test_conference_falls_back_to_rtp_and_returns_to_srtp(secure_cme):
     # Members of the bridge: no secure stream, CallInfo not encrypted.
     out = offhook(d)
     assert "Active Secure Call" not in out and "key:" not in out, out
-    assert "no media stream" in out
+    assert "conference mixer port" in out and "(RTP)" in out
     assert "Found 0 active RTP connections" in d.cli(
         "show voip rtp connections", check=True).stdout
     seen = a.all_keys() | b.all_keys() | c.all_keys()

@@ -13,8 +13,9 @@
  * receive key in its OpenReceiveChannel and its transmit key in its
  * StartMediaTransmission (spec 9, 10.2); every reopen (resume, transfer)
  * makes new keys, and keys are wiped when the stream closes.  Conference
- * bridges have no mixer yet: their members' streams are not opened, so a
- * call joined to a conference loses its secure stream (CallInfo says so)
+ * bridges get a mixer each (media/mixer.h, plain RTP as the chapter
+ * says): each member streams to its own mixer port.  A call joined to a
+ * conference loses its secure stream (CallInfo says so)
  * and gets a new one, secure again, when two phones remain (not when the
  * creator left: cc_media.nonsecure).  The show commands read the legs
  * and streams kept here (sccp_call_describe, sccp_call_show_rtp).
@@ -35,6 +36,7 @@
 #include "fmt/sccp_callmsg.h"
 #include "lib/buf.h"
 #include "lib/log.h"
+#include "media/mixer.h"
 #include "media/relay.h"
 #include "media/srtp_crypto.h"
 #include "svc/sccp/sccp_int.h"
@@ -97,6 +99,23 @@ struct stream {
 	struct stream *next;
 };
 
+/* A conference bridge's media: one mixer, one member per phone leg. */
+struct bmember {
+	struct dev *d;
+	uint32_t ref, party;
+	struct mixer_member *mm;
+	uint16_t port;
+	int started;
+};
+
+struct bridge_media {
+	unsigned id;
+	struct mixer *mx;
+	struct bmember m[MIXER_MAX_MEMBERS];
+	size_t n;
+	struct bridge_media *next;
+};
+
 struct line_map {
 	char number[24];
 	struct cc_line *line;
@@ -113,6 +132,7 @@ static struct {
 	uint32_t next_party;
 	struct relay *relay; /* made with the first encrypted stream */
 	struct in_addr relay_addr;
+	struct bridge_media *bridges;
 	uint16_t relay_lo, relay_hi; /* the relay's port range */
 } call;
 
@@ -587,6 +607,142 @@ leg_state(const struct dev *d, uint32_t ref)
 	return CC_ONHOOK;
 }
 
+/* ---- conference bridges: the mixer (plain RTP, chapter) ---- */
+
+static struct bridge_media *
+bridge_of(unsigned id, int create)
+{
+	struct bridge_media *b;
+	uint16_t lo, hi;
+
+	for (b = call.bridges; b != NULL; b = b->next)
+		if (b->id == id)
+			return b;
+	if (!create || relay_ready() != 0)
+		return NULL;
+	relay_range(&lo, &hi);
+	b = xcalloc(1, sizeof(*b));
+	b->id = id;
+	if (mixer_new(call.d->base, &call.relay_addr, lo, hi, &b->mx) != 0) {
+		free(b);
+		return NULL;
+	}
+	b->next = call.bridges;
+	call.bridges = b;
+	return b;
+}
+
+static void
+bridge_free(struct bridge_media *b)
+{
+	struct bridge_media **pp;
+
+	for (pp = &call.bridges; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == b) {
+			*pp = b->next;
+			break;
+		}
+	mixer_free(b->mx);
+	free(b);
+}
+
+static void
+bridge_member_drop(struct bridge_media *b, size_t i, int tell_phone)
+{
+	if (tell_phone)
+		stop_side(b->m[i].d, b->m[i].party, b->m[i].ref);
+	mixer_member_remove(b->m[i].mm);
+	b->m[i] = b->m[--b->n];
+	if (b->n == 0)
+		bridge_free(b);
+}
+
+static void
+bridge_media(struct dev *d, uint32_t ref, unsigned id, int on)
+{
+	struct bridge_media *b = bridge_of(id, on);
+	struct bmember *bm;
+
+	if (b == NULL)
+		return;
+	if (!on) {
+		for (size_t i = 0; i < b->n; i++)
+			if (b->m[i].d == d && b->m[i].ref == ref) {
+				bridge_member_drop(b, i, 1);
+				return;
+			}
+		return;
+	}
+	if (b->n >= MIXER_MAX_MEMBERS)
+		return;
+	bm = &b->m[b->n];
+	memset(bm, 0, sizeof(*bm));
+	if (mixer_member_add(b->mx, &bm->mm, &bm->port) != 0) {
+		log_warnx("SCCP: conference bridge %u: no media port", id);
+		if (b->n == 0)
+			bridge_free(b);
+		return;
+	}
+	bm->d = d;
+	bm->ref = ref;
+	bm->party = new_party();
+	b->n++;
+	open_receive(d, bm->party, ref, NULL);
+}
+
+/* OpenReceiveChannelAck of a bridge member: the mixer sends there, the
+ * phone sends to its member port.  1 when it was one. */
+static int
+bridge_acked(struct dev *d, const struct sccp_open_receive_channel_ack *ack)
+{
+	struct bridge_media *b;
+
+	for (b = call.bridges; b != NULL; b = b->next)
+		for (size_t i = 0; i < b->n; i++) {
+			struct bmember *bm = &b->m[i];
+			struct sockaddr_in sin;
+			uint8_t ip[4];
+
+			if (bm->d != d || bm->party != ack->pass_thru_party_id)
+				continue;
+			if (ack->status != 0 || ack->port > 65535 ||
+			    bm->started)
+				return 1;
+			memset(&sin, 0, sizeof(sin));
+			sin.sin_family = AF_INET;
+			memcpy(&sin.sin_addr, ack->ip.addr, 4);
+			sin.sin_port = htons((uint16_t)ack->port);
+			mixer_member_set_remote(bm->mm, &sin);
+			memcpy(ip, &call.relay_addr, 4);
+			start_transmission(
+			    d, bm->party, bm->ref, ip, bm->port, NULL);
+			bm->started = 1;
+			return 1;
+		}
+	return 0;
+}
+
+/* A phone went away: its bridge members go (no messages to it). */
+static void
+bridge_device_gone(struct dev *d)
+{
+	struct bridge_media *b, *next;
+
+	for (b = call.bridges; b != NULL; b = next) {
+		next = b->next;
+		for (size_t i = 0; i < b->n;)
+			if (b->m[i].d == d) {
+				int last = b->n == 1;
+
+				bridge_member_drop(b, i, 0);
+				if (last)
+					break;
+			} else {
+				i++;
+			}
+	}
+}
+
 static void
 media_cb(void *arg, const struct cc_media *m, int on)
 {
@@ -597,9 +753,8 @@ media_cb(void *arg, const struct cc_media *m, int on)
 
 	(void)arg;
 	if (m->b_dev == NULL) {
-		log_debug("SCCP: conference bridge %u: no mixer yet, stream "
-		          "not opened",
-		    m->bridge);
+		if (a != NULL)
+			bridge_media(a, m->a_ref, m->bridge, on);
 		return;
 	}
 	b = dev_of_conn(m->b_dev);
@@ -671,6 +826,8 @@ receive_acked(struct dev *d, const struct sccp_open_receive_channel_ack *ack)
 {
 	struct stream *st;
 
+	if (bridge_acked(d, ack))
+		return;
 	for (st = call.streams; st != NULL; st = st->next) {
 		int side_a =
 		    st->a == d && st->a_party == ack->pass_thru_party_id;
@@ -837,6 +994,7 @@ sccp_call_device_down(void *conn)
 	/* Its calls end; the other phones hear about it.  The device
 	 * must still be found while that happens, then it goes. */
 	cc_device_remove(call.cc, d->cd, now_ms());
+	bridge_device_gone(d);
 	for (st = call.streams; st != NULL; st = next) {
 		next = st->next;
 		if (st->a == d || st->b == d)
@@ -978,6 +1136,8 @@ sccp_call_stop(void)
 	}
 	while (call.streams != NULL)
 		stream_free(call.streams);
+	while (call.bridges != NULL)
+		bridge_free(call.bridges);
 	relay_free(call.relay);
 	while (call.lines != NULL) {
 		struct line_map *lm = call.lines;
@@ -1149,7 +1309,23 @@ sccp_call_describe(
 		    : "";
 		st = stream_of(d, t->ref);
 		if (st == NULL) {
-			if (t->state == CC_CONNECTED)
+			const struct bridge_media *b;
+			const struct bmember *bm = NULL;
+
+			for (b = call.bridges; b != NULL && bm == NULL;
+			     b = b->next)
+				for (size_t k = 0; k < b->n; k++)
+					if (b->m[k].d == d &&
+					    b->m[k].ref == t->ref)
+						bm = &b->m[k];
+			if (bm != NULL)
+				buf_printf(out,
+				    "Lpcor Type: none Active Call on DN %u "
+				    "chan 1 :%s conference mixer port %u "
+				    "(RTP)\n",
+				    dn_tag(cfg, s, t->line), number,
+				    (unsigned)bm->port);
+			else if (t->state == CC_CONNECTED)
 				buf_printf(out,
 				    "Lpcor Type: none Active Call on DN %u "
 				    "chan 1 :%s no media stream\n",
