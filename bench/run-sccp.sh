@@ -203,7 +203,7 @@ while [ $r -lt "$RUNS" ]; do
 		cpu = c / hz; per = cpu > 0 ? ok / cpu : 0
 		printf "round %d: s_time %.0f handshakes per server-CPU-s; " \
 			"%d/%d registered in %.2f s = %.0f/s, %.0f per server-CPU-s, ratio %.2f\n",
-			r, anc, ok, n, t, rate, per, anc > 0 ? per / anc : 0
+			r, anc, ok, n, t, rate, per, (anc > 0 ? per / anc : 0)
 		print anc, rate, per, (anc > 0 ? per / anc : 0), ok > "/dev/stderr"
 	}' 2>>"$WORK/rounds"
 	sleep 1 # the daemon drops the burst's connections
