@@ -198,9 +198,10 @@ uint32_t phone_link_local_ip(const struct phone_link *l);
 /* calls.c: the registered phase -- keepalives, --call, answering,
  * media -- until it is time to unregister; 0 or -1 (p->sccp.detail). */
 int phone_calls_run(struct phone *p, struct phone_link *l);
-/* A phone registered (ok) or gave up (!ok): the --call phone dials once
- * every phone arrived.  Idempotent per phone. */
-void phone_calls_arrive(struct phone *p, int ok);
+/* A phone registered (gone 0) or is out of the run (gone 1: failed, or
+ * done): the --call phone dials once every phone arrived; the others
+ * stay registered until the --call phone is gone.  Idempotent. */
+void phone_calls_arrive(struct phone *p, int gone);
 /* CallState name ("connected"), "?" when unknown. */
 const char *phone_call_state_name(uint32_t state);
 

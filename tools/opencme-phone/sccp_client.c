@@ -605,7 +605,7 @@ phone_sccp_run(struct phone *p)
 	    p->sccp.transport, secure ? " " : "",
 	    secure ? p->sccp.tls_version : "", p->sccp.proto_offered,
 	    p->sccp.proto, p->sccp.keepalive_s);
-	phone_calls_arrive(p, 1);
+	phone_calls_arrive(p, 0);
 	if (phone_calls_run(p, (struct phone_link *)(void *)&c) < 0 ||
 	    unregister(&c, buf) < 0)
 		goto out;
