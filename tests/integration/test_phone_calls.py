@@ -109,3 +109,18 @@ def test_calling_a_phone_in_a_call_is_busy(daemons, tmp_path):
     (a,), (b,) = calls(rep1, 1), calls(rep1, 2)
     for x in (a, b):
         check_media(x, True, min_packets=100)
+
+
+def test_hold_and_resume_bring_a_new_srtp_stream(daemons, tmp_path):
+    d = make_secure_cme(daemons)
+    p, rep = run_phone(d, tmp_path / "ph", [PH[1][0], PH[2][0]], "--call",
+                       PH[2][1], "--hold-resume", hold=3)
+    assert p.returncode == 0, p.stderr
+    (a,), (b,) = calls(rep, 1), calls(rep, 2)
+    assert a["states"] == ["offhook", "ringout", "connected", "hold",
+                           "connected", "onhook"], a
+    for c in (a, b):
+        # A new OpenReceiveChannel/StartMediaTransmission pair with new
+        # keys after the resume: both streams authenticate.
+        check_media(c, True)
+        assert c["streams"] == 2, c

@@ -48,7 +48,10 @@ enum {
 	ST_INVALID = 14,
 };
 
+#define SOFTKEY_HOLD 3
+#define SOFTKEY_RESUME 10
 #define SOFTKEY_ANSWER 11
+#define ST_HOLD 8
 
 /* ---- the run: who registered, when the caller is done ---- */
 
@@ -145,6 +148,9 @@ struct rt {
 	struct phone_call *out;
 	enum caller_phase phase;
 	double t_dial, hang_at, linger_until;
+	/* --hold-resume: 0 not yet, 1 on hold (resume at resume_at), 2 done */
+	int hr_step;
+	double hold_at, resume_at;
 };
 
 static double
@@ -630,6 +636,44 @@ send_simple(struct rt *r, uint32_t id)
 }
 
 static int
+send_softkey(struct rt *r, uint32_t event, uint32_t ref)
+{
+	struct sccp_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.id = SCCP_SOFT_KEY_EVENT;
+	m.u.soft_key.event = event;
+	m.u.soft_key.line_instance = 1;
+	m.u.soft_key.call_reference = ref;
+	return send_msg(r, &m);
+}
+
+/* --hold-resume: Hold a third into the call, Resume half a second after
+ * the CME said Hold (each brings a new stream with new keys). */
+static int
+hold_resume_step(struct rt *r, double t)
+{
+	struct phone_call *c = r->out;
+
+	if (!r->p->o->hold_resume || c == NULL || r->hr_step == 2)
+		return 0;
+	if (r->hr_step == 0 && t >= r->hold_at) {
+		r->hr_step = 1;
+		r->resume_at = 0;
+		phone_log(r->p, "call %u: putting on hold", c->ref);
+		return send_softkey(r, SOFTKEY_HOLD, c->ref);
+	}
+	if (r->hr_step == 1 && c->state == ST_HOLD && r->resume_at == 0)
+		r->resume_at = t + 0.5;
+	if (r->hr_step == 1 && r->resume_at != 0 && t >= r->resume_at) {
+		r->hr_step = 2;
+		phone_log(r->p, "call %u: resuming", c->ref);
+		return send_softkey(r, SOFTKEY_RESUME, c->ref);
+	}
+	return 0;
+}
+
+static int
 dial(struct rt *r)
 {
 	const char *num = r->p->o->call_number;
@@ -658,20 +702,13 @@ answer_due(struct rt *r, double t)
 	struct phone *p = r->p;
 
 	for (unsigned i = 0; i < p->n_calls; i++) {
-		struct sccp_msg m;
-
 		if (r->answer_at[i] == 0 || t < r->answer_at[i])
 			continue;
 		r->answer_at[i] = 0;
 		if (p->calls[i].state != ST_RINGIN)
 			continue;
 		phone_log(p, "call %u: answering", p->calls[i].ref);
-		memset(&m, 0, sizeof(m));
-		m.id = SCCP_SOFT_KEY_EVENT;
-		m.u.soft_key.event = SOFTKEY_ANSWER;
-		m.u.soft_key.line_instance = 1;
-		m.u.soft_key.call_reference = p->calls[i].ref;
-		if (send_msg(r, &m) < 0)
+		if (send_softkey(r, SOFTKEY_ANSWER, p->calls[i].ref) < 0)
 			return -1;
 	}
 	return 0;
@@ -695,6 +732,7 @@ caller_step(struct rt *r, double t, double wait_all_until)
 		if (c != NULL && c->connected) {
 			r->phase = CALLER_UP;
 			r->hang_at = t + o->hold_s;
+			r->hold_at = t + o->hold_s / 3.0;
 		} else if (c != NULL &&
 		    (c->state == ST_BUSY || c->state == ST_CONGESTION ||
 		        c->state == ST_INVALID)) {
@@ -716,7 +754,7 @@ caller_step(struct rt *r, double t, double wait_all_until)
 			return 0;
 		}
 		if (t < r->hang_at)
-			return 0;
+			return hold_resume_step(r, t);
 		r->phase = CALLER_HUNG;
 		r->linger_until = t + 0.5;
 		phone_log(r->p, "hanging up");

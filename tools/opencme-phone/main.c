@@ -46,7 +46,8 @@ usage(FILE *out)
 	    "       [--key-pool DIR] [--source-ip FIRST] [--no-register]\n"
 	    "       [--hold-seconds S] [--sccp-tls-port P] [--force-tcp]\n"
 	    "       [--tls-keylog FILE] [--call NUMBER] [--no-answer] "
-	    "[--ring-ms MS]\n");
+	    "[--ring-ms MS]\n"
+	    "       [--hold-resume]\n");
 }
 
 static void
@@ -562,6 +563,7 @@ main(int argc, char **argv)
 		O_CALL,
 		O_NO_ANSWER,
 		O_RING_MS,
+		O_HOLD_RESUME,
 		O_HELP,
 	};
 	static const struct option longopts[] = {
@@ -589,6 +591,7 @@ main(int argc, char **argv)
 	    {"call", required_argument, NULL, O_CALL},
 	    {"no-answer", no_argument, NULL, O_NO_ANSWER},
 	    {"ring-ms", required_argument, NULL, O_RING_MS},
+	    {"hold-resume", no_argument, NULL, O_HOLD_RESUME},
 	    {"help", no_argument, NULL, O_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -741,6 +744,9 @@ main(int argc, char **argv)
 				return 2;
 			}
 			o.call_number = optarg;
+			break;
+		case O_HOLD_RESUME:
+			o.hold_resume = 1;
 			break;
 		case O_NO_ANSWER:
 			o.no_answer = 1;

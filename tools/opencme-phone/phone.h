@@ -50,6 +50,7 @@ struct phone_opts {
 	/* Calls (calls.c). */
 	const char *call_number; /* --call: the first phone dials it */
 	int no_answer; /* --no-answer: let incoming calls ring */
+	int hold_resume; /* --hold-resume: the --call phone holds, resumes */
 	unsigned ring_ms; /* --ring-ms: ring this long before answering */
 	size_t n_phones; /* phones in this run */
 };
