@@ -68,12 +68,14 @@ echo "CME-Demo# show capf-server certificate"
 cli -c 'show capf-server certificate'
 echo
 echo "== the phones register: 1 and 2 over TLS (127.0.0.1:2443) with their"
-echo "   LSCs, 3 (device-security-mode none) over TCP (127.0.0.1:2000)"
+echo "   LSCs, 3 (device-security-mode none) over TCP (127.0.0.1:2000);"
+echo "   phone 1 calls 1002 (phone 2 answers): an encrypted call, SRTP"
+echo "   through the CME's media relay, for 3 seconds"
 echo "\$ opencme-phone --tftp 127.0.0.1:16969 --mac 0011.2233.4401" \
-	"--count 3 --no-capf --hold-seconds 4 --report json"
+	"--count 3 --no-capf --call 1002 --hold-seconds 3 --report json"
 "$build/opencme-phone" --tftp 127.0.0.1:16969 --mac 0011.2233.4401 \
-	--count 3 --state "$tmp/phones" --no-capf --hold-seconds 4 \
-	--report json >"$tmp/reg.json" 2>"$tmp/reg.log" &
+	--count 3 --state "$tmp/phones" --no-capf --call 1002 \
+	--hold-seconds 3 --report json >"$tmp/reg.json" 2>"$tmp/reg.log" &
 phones=$!
 i=0
 until [ "$(cli -c 'show sccp connections' | grep -c ' registered$')" -ge 3 ] ||
@@ -88,9 +90,10 @@ echo "CME-Demo# show sccp connections"
 cli -c 'show sccp connections'
 wait $phones || {
 	cat "$tmp/reg.log"
-	echo "the phones did not register"
+	echo "the phones did not register or call"
 	exit 1
 }
+grep -E ': call [0-9]+: |: dialing |: hanging up' "$tmp/reg.log" | sed 's/^/  /'
 python3 - "$tmp/reg.json" <<'PY'
 import json, sys
 for p in json.load(open(sys.argv[1])):
@@ -99,6 +102,14 @@ for p in json.load(open(sys.argv[1])):
           f"{s.get('transport')} {s.get('tls_version')} "
           f"{s.get('tls_cipher')}, protocol {s.get('protocol')}, "
           f"unregistered {s.get('unregistered')}")
+    for c in p.get("calls", []):
+        k = c["packets"]
+        print(f"  call {c['direction']} {c['number']}: "
+              f"{' -> '.join(c['states'])}; "
+              f"secure {'yes' if c['secure'] else 'no'} ({c['suite']}); "
+              f"packets sent {k['sent']} received {k['received']} "
+              f"auth failed {k['auth_failed']} bad pattern "
+              f"{k['bad_pattern']} lost {k['lost']}")
 PY
 echo
 echo "== a phone's view: fetching over TFTP with tftp-hpa (127.0.0.1:16969)"

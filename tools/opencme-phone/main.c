@@ -22,6 +22,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "media/srtp_crypto.h"
 #include "phone.h"
 
 #define MAX_PHONES 4096
@@ -44,7 +45,9 @@ usage(FILE *out)
 	    "[--no-keygen-answer]\n"
 	    "       [--key-pool DIR] [--source-ip FIRST] [--no-register]\n"
 	    "       [--hold-seconds S] [--sccp-tls-port P] [--force-tcp]\n"
-	    "       [--tls-keylog FILE]\n");
+	    "       [--tls-keylog FILE] [--call NUMBER] [--no-answer] "
+	    "[--ring-ms MS]\n"
+	    "       [--hold-resume]\n");
 }
 
 static void
@@ -275,6 +278,7 @@ phone_run(void *arg)
 		}
 	}
 done:
+	phone_calls_arrive(p, 1);
 	if (p->state == PHONE_FAILED)
 		phone_log(p, "boot failed: %s", p->err);
 	else if (p->sccp.ran)
@@ -314,6 +318,61 @@ state_name(enum phone_state s)
 	    "init", "trust", "config", "capf", "register", "booted", "failed"};
 
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+static const char *
+suite_name(uint32_t alg)
+{
+	const char *s = srtpc_suite_name((enum srtpc_suite)alg);
+
+	return alg == 0 ? "none" : s ? s : "unknown";
+}
+
+/* Per call: who, states, security, media counters (never keys). */
+static void
+report_calls(FILE *f, const struct phone *p)
+{
+	fputs("[", f);
+	for (unsigned i = 0; i < p->n_calls; i++) {
+		const struct phone_call *c = &p->calls[i];
+		int secure =
+		    c->security_status == 3 && c->rx_alg != 0 && c->tx_alg != 0;
+
+		fprintf(f, "%s\n    {\"ref\": %u, \"number\": ", i ? "," : "",
+		    c->ref);
+		json_str(f, c->number);
+		fputs(", \"direction\": ", f);
+		json_str(f, c->outgoing ? "outgoing" : "incoming");
+		fputs(", \"state\": ", f);
+		json_str(f,
+		    phone_call_state_name(
+		        c->last_active ? c->last_active : c->state));
+		fputs(", \"final_state\": ", f);
+		json_str(f, phone_call_state_name(c->state));
+		fputs(", \"states\": [", f);
+		for (unsigned k = 0; k < c->n_states; k++) {
+			fputs(k ? ", " : "", f);
+			json_str(f, phone_call_state_name(c->states[k]));
+		}
+		fprintf(f,
+		    "], \"connected\": %s, \"security_status\": %d, "
+		    "\"secure\": %s, \"suite\": ",
+		    c->connected ? "true" : "false", c->security_status,
+		    secure ? "true" : "false");
+		json_str(f, suite_name(c->tx_alg ? c->tx_alg : c->rx_alg));
+		fprintf(f,
+		    ",\n     \"streams\": %u, \"packets\": {\"sent\": %llu, "
+		    "\"received\": %llu, \"auth_failed\": %llu, "
+		    "\"replayed\": %llu, \"bad_pattern\": %llu, "
+		    "\"lost\": %llu}}",
+		    c->streams, (unsigned long long)c->sent,
+		    (unsigned long long)c->received,
+		    (unsigned long long)c->auth_failed,
+		    (unsigned long long)c->replayed,
+		    (unsigned long long)c->bad_pattern,
+		    (unsigned long long)c->lost);
+	}
+	fprintf(f, "%s]", p->n_calls ? "\n   " : "");
 }
 
 static void
@@ -415,6 +474,8 @@ report_json(FILE *f, struct phone *phones, size_t n)
 		} else {
 			fputs("null", f);
 		}
+		fputs(",\n   \"calls\": ", f);
+		report_calls(f, p);
 		fprintf(f, "}%s\n", i + 1 < n ? "," : "");
 	}
 	fputs("]\n", f);
@@ -499,6 +560,10 @@ main(int argc, char **argv)
 		O_FORCE_TCP,
 		O_KEYLOG,
 		O_SOURCE_IP,
+		O_CALL,
+		O_NO_ANSWER,
+		O_RING_MS,
+		O_HOLD_RESUME,
 		O_HELP,
 	};
 	static const struct option longopts[] = {
@@ -523,6 +588,10 @@ main(int argc, char **argv)
 	    {"force-tcp", no_argument, NULL, O_FORCE_TCP},
 	    {"tls-keylog", required_argument, NULL, O_KEYLOG},
 	    {"source-ip", required_argument, NULL, O_SOURCE_IP},
+	    {"call", required_argument, NULL, O_CALL},
+	    {"no-answer", no_argument, NULL, O_NO_ANSWER},
+	    {"ring-ms", required_argument, NULL, O_RING_MS},
+	    {"hold-resume", no_argument, NULL, O_HOLD_RESUME},
 	    {"help", no_argument, NULL, O_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -538,6 +607,7 @@ main(int argc, char **argv)
 	o.model = "7970";
 	o.state_dir = "phones";
 	o.timeout_s = 10;
+	o.ring_ms = 300;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_TFTP:
@@ -665,6 +735,29 @@ main(int argc, char **argv)
 			o.source_ip = ntohl(a.s_addr);
 			break;
 		}
+		case O_CALL:
+			if (*optarg == '\0' || strlen(optarg) > 24 ||
+			    strspn(optarg, "0123456789*#") != strlen(optarg)) {
+				fprintf(stderr,
+				    PROG ": --call takes up to 24 digits, * "
+				         "and #\n");
+				return 2;
+			}
+			o.call_number = optarg;
+			break;
+		case O_HOLD_RESUME:
+			o.hold_resume = 1;
+			break;
+		case O_NO_ANSWER:
+			o.no_answer = 1;
+			break;
+		case O_RING_MS:
+			if (parse_uint(optarg, 600000, &o.ring_ms) < 0) {
+				fprintf(
+				    stderr, PROG ": --ring-ms is 0..600000\n");
+				return 2;
+			}
+			break;
 		case O_HELP:
 		case 'h':
 			usage(stdout);
@@ -691,8 +784,13 @@ main(int argc, char **argv)
 		return 2;
 	}
 
+	o.n_phones = n;
 	xmlInitParser();
 	OPENSSL_init_ssl(0, NULL);
+	if (srtpc_init() != SRTPC_OK) {
+		fprintf(stderr, PROG ": cannot initialise SRTP\n");
+		return 1;
+	}
 	phones = xcalloc(n, sizeof(*phones));
 	threads = xcalloc(n, sizeof(*threads));
 	for (size_t i = 0; i < n; i++) {
@@ -700,6 +798,7 @@ main(int argc, char **argv)
 		uint64_t mac = count ? macs[0] + i : macs[i];
 
 		p->o = &o;
+		p->index = i;
 		p->source_ip = o.source_ip ? o.source_ip + (uint32_t)i : 0;
 		p->cfg.security_mode = -1;
 		p->cfg.capf_auth_mode = -1;

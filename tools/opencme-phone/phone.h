@@ -47,6 +47,12 @@ struct phone_opts {
 	 * real phones each have their own address (per-address limits on
 	 * the server, e.g. TFTP's request rate, then apply per phone). */
 	uint32_t source_ip;
+	/* Calls (calls.c). */
+	const char *call_number; /* --call: the first phone dials it */
+	int no_answer; /* --no-answer: let incoming calls ring */
+	int hold_resume; /* --hold-resume: the --call phone holds, resumes */
+	unsigned ring_ms; /* --ring-ms: ring this long before answering */
+	size_t n_phones; /* phones in this run */
 };
 
 enum phone_state {
@@ -96,8 +102,27 @@ struct phone_sccp_result {
 	char detail[600];
 };
 
+/* One call as the phone saw it (calls.c), for the report. */
+#define PHONE_MAX_CALLS 8
+#define PHONE_MAX_STATES 16
+struct phone_call {
+	uint32_t ref; /* CallState callReference */
+	int outgoing; /* this phone dialed (1) or was called (0) */
+	char number[26]; /* dialed, or the calling party's number */
+	uint32_t state; /* last CallState */
+	uint32_t last_active; /* last state other than OnHook/Idle */
+	uint8_t states[PHONE_MAX_STATES]; /* distinct successive states */
+	unsigned n_states;
+	int connected; /* CallState Connected seen */
+	int security_status; /* last CallInfo callSecurityStatus, -1 */
+	uint32_t rx_alg, tx_alg; /* key algorithm of the last ORC/SMT */
+	unsigned streams; /* StartMediaTransmission received */
+	uint64_t sent, received, auth_failed, replayed, bad_pattern, lost;
+};
+
 struct phone {
 	const struct phone_opts *o;
+	size_t index; /* in the run, 0 = the --call phone */
 	char mac[13]; /* 12 upper-case hex digits */
 	char name[16]; /* "SEP" + mac */
 	char dir[4096]; /* STATE/SEP<MAC> */
@@ -116,6 +141,10 @@ struct phone {
 	struct phone_capf_result capf;
 	struct phone_sccp_result sccp;
 	uint32_t source_ip; /* host order, 0 = none */
+	struct phone_call calls[PHONE_MAX_CALLS];
+	unsigned n_calls;
+	unsigned calls_dropped; /* calls beyond PHONE_MAX_CALLS */
+	int arrived; /* counted by phone_calls_arrive */
 };
 
 /* Helpers (main.c). */
@@ -155,6 +184,28 @@ int phone_capf_run(struct phone *p);
 /* sccp_client.c: register, keep alive for --hold-seconds, unregister;
  * 0 on success (p->sccp says what happened). */
 int phone_sccp_run(struct phone *p);
+/* The registered connection, for calls.c (sccp_client.c). */
+struct phone_link;
+struct sccp_msg;
+int phone_link_fd(const struct phone_link *l);
+int phone_link_pending(struct phone_link *l); /* TLS bytes buffered */
+/* Next message (blocking once readable); -1 (p->sccp.detail) */
+int phone_link_recv(struct phone_link *l, struct sccp_msg *m);
+/* Send and free b; 0 or -1. */
+int phone_link_send(struct phone_link *l, struct buf *b);
+/* The local IPv4 address of the connection (host order). */
+uint32_t phone_link_local_ip(const struct phone_link *l);
+
+/* calls.c: the registered phase -- keepalives, --call, answering,
+ * media -- until it is time to unregister; 0 or -1 (p->sccp.detail). */
+int phone_calls_run(struct phone *p, struct phone_link *l);
+/* A phone registered (gone 0) or is out of the run (gone 1: failed, or
+ * done): the --call phone dials once every phone arrived; the others
+ * stay registered until the --call phone is gone.  Idempotent. */
+void phone_calls_arrive(struct phone *p, int gone);
+/* CallState name ("connected"), "?" when unknown. */
+const char *phone_call_state_name(uint32_t state);
+
 /* --tls-keylog FILE (test only): NSS key log of every TLS session. */
 int phone_keylog_open(const char *path);
 

@@ -67,6 +67,7 @@ struct conn {
 	int fd;
 	SSL *ssl;
 	SSL_CTX *ctx;
+	uint8_t *buf; /* one PDU (SCCP_MAX_PDU) */
 };
 
 static int
@@ -482,58 +483,47 @@ handle(struct conn *c, const struct sccp_msg *m, uint32_t *lines)
 	}
 }
 
-static double
-now_s(void)
-{
-	struct timespec ts;
+/* ---- the link as seen by calls.c ---- */
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+int
+phone_link_fd(const struct phone_link *l)
+{
+	return ((const struct conn *)(const void *)l)->fd;
 }
 
-/* Wait up to ms for something to read; 1 readable, 0 timeout. */
-static int
-wait_readable(struct conn *c, int ms)
+int
+phone_link_pending(struct phone_link *l)
 {
-	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+	struct conn *c = (struct conn *)(void *)l;
 
-	if (c->ssl && SSL_pending(c->ssl) > 0)
-		return 1;
-	return poll(&pfd, 1, ms < 0 ? 0 : ms) > 0;
+	return c->ssl && SSL_pending(c->ssl) > 0;
 }
 
-/* Registered: KeepAlive every interval until hold_s passed. */
-static int
-hold(struct conn *c, uint8_t *buf)
+int
+phone_link_recv(struct phone_link *l, struct sccp_msg *m)
 {
-	struct phone *p = c->p;
-	double end = now_s() + p->o->hold_s;
-	double ka = p->sccp.keepalive_s ? p->sccp.keepalive_s : 30;
-	double next = now_s() + ka;
+	struct conn *c = (struct conn *)(void *)l;
 
-	for (;;) {
-		double t = now_s(), until = next < end ? next : end;
-		struct sccp_msg m;
+	return recv_msg(c, c->buf, m);
+}
 
-		if (t >= end)
-			return 0;
-		if (!wait_readable(c, (int)((until - t) * 1000.0) + 1)) {
-			if (now_s() >= next) {
-				if (send_empty(c, SCCP_KEEP_ALIVE, 0) < 0) {
-					snprintf(p->sccp.detail,
-					    sizeof(p->sccp.detail),
-					    "cannot send KeepAlive");
-					return -1;
-				}
-				next += ka;
-			}
-			continue;
-		}
-		if (recv_msg(c, buf, &m) < 0)
-			return -1;
-		if (m.id == SCCP_KEEP_ALIVE_ACK)
-			p->sccp.keepalive_acks++;
-	}
+int
+phone_link_send(struct phone_link *l, struct buf *b)
+{
+	return send_buf((struct conn *)(void *)l, b);
+}
+
+uint32_t
+phone_link_local_ip(const struct phone_link *l)
+{
+	const struct conn *c = (const struct conn *)(const void *)l;
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+
+	if (getsockname(c->fd, (struct sockaddr *)&sin, &sl) == 0 &&
+	    sin.sin_family == AF_INET)
+		return ntohl(sin.sin_addr.s_addr);
+	return 0x7f000001;
 }
 
 static int
@@ -561,11 +551,13 @@ int
 phone_sccp_run(struct phone *p)
 {
 	const struct phone_opts *o = p->o;
-	struct conn c = {p, -1, NULL, NULL};
+	struct conn c = {p, -1, NULL, NULL, NULL};
 	int secure = p->cfg.security_mode == 2 || p->cfg.security_mode == 3;
 	unsigned port;
 	uint8_t *buf = xmalloc(SCCP_MAX_PDU);
 	uint32_t lines = 0;
+
+	c.buf = buf;
 	int rc = -1;
 
 	p->state = PHONE_REGISTER;
@@ -613,7 +605,9 @@ phone_sccp_run(struct phone *p)
 	    p->sccp.transport, secure ? " " : "",
 	    secure ? p->sccp.tls_version : "", p->sccp.proto_offered,
 	    p->sccp.proto, p->sccp.keepalive_s);
-	if (hold(&c, buf) < 0 || unregister(&c, buf) < 0)
+	phone_calls_arrive(p, 0);
+	if (phone_calls_run(p, (struct phone_link *)(void *)&c) < 0 ||
+	    unregister(&c, buf) < 0)
 		goto out;
 	rc = 0;
 out:

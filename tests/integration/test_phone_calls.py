@@ -1,0 +1,126 @@
+"""opencme-phone places and answers calls against a real daemon: the
+chapter's secure example (three encrypted phones and one in mode none,
+LSCs over CAPF), the emulator as the phones.  An encrypted call carries
+SRTP both ways through the CME's media relay, each phone protecting its
+G.711 test pattern with the StartMediaTransmission key and checking what
+it receives with the OpenReceiveChannel key (authenticated, decrypted to
+the pattern, nothing lost); a call with the mode-none phone is plain
+phone-to-phone RTP; calling a phone that is in a call is busy."""
+import json
+import subprocess
+import threading
+import time
+
+from test_sccp import (CHAPTER_PHONES, make_secure_cme, phone_args,
+                       registered_rows, run_phone, wait_for)
+
+PH = {tag: (mac, number) for tag, mac, _m, _s, number, _n in CHAPTER_PHONES}
+
+
+def calls(rep, tag):
+    return rep[PH[tag][0]]["calls"]
+
+
+def check_media(call, secure, min_packets=50):
+    """A call that was up: packets both ways, all authentic, the pattern
+    intact, none lost (loopback)."""
+    pk = call["packets"]
+    assert call["connected"] and call["state"] == "connected", call
+    assert call["final_state"] == "onhook", call
+    assert call["secure"] is secure, call
+    assert call["suite"] == ("AES_CM_128_HMAC_SHA1_32" if secure
+                             else "none"), call
+    assert call["security_status"] == (3 if secure else 0) or not secure, \
+        call
+    assert pk["sent"] >= min_packets and pk["received"] >= min_packets, pk
+    assert pk["auth_failed"] == 0 and pk["replayed"] == 0, pk
+    assert pk["bad_pattern"] == 0 and pk["lost"] == 0, pk
+
+
+def test_encrypted_call_carries_srtp_both_ways(daemons, tmp_path):
+    d = make_secure_cme(daemons)
+    p, rep = run_phone(d, tmp_path / "ph", [PH[1][0], PH[2][0]], "--call",
+                       PH[2][1], hold=2)
+    assert p.returncode == 0, p.stderr
+    (a,), (b,) = calls(rep, 1), calls(rep, 2)
+    assert a["direction"] == "outgoing" and a["number"] == PH[2][1], a
+    assert b["direction"] == "incoming" and b["number"] == PH[1][1], b
+    assert "ringout" in a["states"] and "ringin" in b["states"], (a, b)
+    for c in (a, b):
+        check_media(c, True)
+        assert c["streams"] == 1, c
+    # The call's log lines name the suite, never a key.
+    lines = [x for x in p.stderr.splitlines() if ": call " in x]
+    assert any("media AES_CM_128_HMAC_SHA1_32 to 127.0.0.1:" in x
+               for x in lines), p.stderr
+    assert not any("key" in x.lower() for x in lines), p.stderr
+    wait_for(lambda: not registered_rows(d), "unregistration")
+
+
+def test_call_with_the_mode_none_phone_is_plain_rtp(daemons, tmp_path):
+    d = make_secure_cme(daemons)
+    # ephone 4 (mode none, TCP) calls ephone 1 (encrypted, TLS).
+    p, rep = run_phone(d, tmp_path / "ph", [PH[4][0], PH[1][0]], "--call",
+                       PH[1][1], hold=2)
+    assert p.returncode == 0, p.stderr
+    (a,), (b,) = calls(rep, 4), calls(rep, 1)
+    assert rep[PH[4][0]]["sccp"]["transport"] == "TCP"
+    assert rep[PH[1][0]]["sccp"]["transport"] == "TLS"
+    assert a["direction"] == "outgoing" and b["direction"] == "incoming"
+    for c in (a, b):
+        check_media(c, False)
+        assert c["security_status"] != 3, c
+
+
+def test_calling_a_phone_in_a_call_is_busy(daemons, tmp_path):
+    d = make_secure_cme(daemons)
+    state = tmp_path / "ph"
+    # First boot: every phone gets its LSC (CAPF), no call.
+    p, rep = run_phone(d, state, [m for m, _ in PH.values()])
+    assert p.returncode == 0, p.stderr
+    # Phones 1 and 2 in a call ...
+    first = subprocess.Popen(
+        phone_args(d, state, [PH[1][0], PH[2][0]], "--no-capf", "--call",
+                   PH[2][1], hold=6),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    err = []
+    reader = threading.Thread(
+        target=lambda: err.extend(iter(first.stderr.readline, "")),
+        daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: sum(": connected" in l for l in err) >= 2 or
+                 first.poll() is not None, "the first call", tries=300)
+        assert first.poll() is None, "".join(err)
+        # ... then phone 3 calls phone 2: busy.
+        t0 = time.monotonic()
+        p, rep = run_phone(d, state, [PH[3][0]], "--no-capf", "--call",
+                           PH[2][1], hold=1)
+        assert time.monotonic() - t0 < 6
+    finally:
+        out, _ = first.communicate(timeout=60)
+        reader.join(timeout=5)
+    assert p.returncode == 0, p.stderr
+    (c,) = calls(rep, 3)
+    assert c["state"] == "busy" and not c["connected"], c
+    assert c["final_state"] == "onhook" and c["packets"]["sent"] == 0, c
+    assert first.returncode == 0, "".join(err)
+    rep1 = {x["mac"]: x for x in json.loads(out)}
+    (a,), (b,) = calls(rep1, 1), calls(rep1, 2)
+    for x in (a, b):
+        check_media(x, True, min_packets=100)
+
+
+def test_hold_and_resume_bring_a_new_srtp_stream(daemons, tmp_path):
+    d = make_secure_cme(daemons)
+    p, rep = run_phone(d, tmp_path / "ph", [PH[1][0], PH[2][0]], "--call",
+                       PH[2][1], "--hold-resume", hold=3)
+    assert p.returncode == 0, p.stderr
+    (a,), (b,) = calls(rep, 1), calls(rep, 2)
+    assert a["states"] == ["offhook", "ringout", "connected", "hold",
+                           "connected", "onhook"], a
+    for c in (a, b):
+        # A new OpenReceiveChannel/StartMediaTransmission pair with new
+        # keys after the resume: both streams authenticate.
+        check_media(c, True)
+        assert c["streams"] == 2, c
