@@ -594,6 +594,10 @@ on_call_info(struct rt *r, const struct sccp_msg *m)
 	/* The other party's number. */
 	copy_num(c->number, sizeof(c->number), m, c->outgoing ? 104 : 40);
 	c->security_status = (int)sccp_body_u32(m, 376);
+	/* The lock icon while the call ran: the CME may send CallInfo again
+	 * without it as the stream closes at hang-up. */
+	if (c->security_status == 3)
+		c->was_encrypted = 1;
 }
 
 static int

@@ -336,7 +336,7 @@ report_calls(FILE *f, const struct phone *p)
 	for (unsigned i = 0; i < p->n_calls; i++) {
 		const struct phone_call *c = &p->calls[i];
 		int secure =
-		    c->security_status == 3 && c->rx_alg != 0 && c->tx_alg != 0;
+		    c->was_encrypted && c->rx_alg != 0 && c->tx_alg != 0;
 
 		fprintf(f, "%s\n    {\"ref\": %u, \"number\": ", i ? "," : "",
 		    c->ref);

@@ -115,6 +115,7 @@ struct phone_call {
 	unsigned n_states;
 	int connected; /* CallState Connected seen */
 	int security_status; /* last CallInfo callSecurityStatus, -1 */
+	int was_encrypted; /* some CallInfo said encrypted (3) */
 	uint32_t rx_alg, tx_alg; /* key algorithm of the last ORC/SMT */
 	unsigned streams; /* StartMediaTransmission received */
 	uint64_t sent, received, auth_failed, replayed, bad_pattern, lost;
