@@ -30,8 +30,8 @@ def check_media(call, secure, min_packets=50):
     assert call["secure"] is secure, call
     assert call["suite"] == ("AES_CM_128_HMAC_SHA1_32" if secure
                              else "none"), call
-    assert call["security_status"] == (3 if secure else 0) or not secure, \
-        call
+    # `secure` needs a CallInfo with status 3 during the call; the last
+    # one may say otherwise (the CME sends it again as the stream closes).
     assert pk["sent"] >= min_packets and pk["received"] >= min_packets, pk
     assert pk["auth_failed"] == 0 and pk["replayed"] == 0, pk
     assert pk["bad_pattern"] == 0 and pk["lost"] == 0, pk
