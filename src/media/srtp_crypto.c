@@ -341,12 +341,29 @@ map_status(srtp_err_status_t st)
 	}
 }
 
+/* The step every direction shares once the packet is checked: the SSRC
+ * bound, the libsrtp call, the SSRC recorded. */
+static int
+srtp_call(struct srtpc_session *s, uint32_t ssrc,
+    srtp_err_status_t (*fn)(srtp_t, void *, int *), uint8_t *pkt, size_t *len)
+{
+	int rc, n;
+
+	if ((rc = ssrc_admit(s, ssrc)) < 0)
+		return rc;
+	n = (int)*len;
+	if ((rc = map_status(fn(s->ctx, pkt, &n))) < 0)
+		return rc;
+	ssrc_note(s, ssrc);
+	*len = (size_t)n;
+	return SRTPC_OK;
+}
+
 int
 srtpc_protect_rtp(
     struct srtpc_session *s, uint8_t *pkt, size_t *len, size_t cap)
 {
-	int rc, n;
-	uint32_t ssrc;
+	int rc;
 
 	if (s == NULL || pkt == NULL || len == NULL)
 		return SRTPC_E_PARAM;
@@ -357,22 +374,13 @@ srtpc_protect_rtp(
 	if (*len > INT_MAX - SRTPC_MAX_OVERHEAD ||
 	    cap < *len + srtpc_overhead(s->suite, 0))
 		return SRTPC_E_SPACE;
-	ssrc = rd_u32be(pkt + 8);
-	if ((rc = ssrc_admit(s, ssrc)) < 0)
-		return rc;
-	n = (int)*len;
-	if ((rc = map_status(srtp_protect(s->ctx, pkt, &n))) < 0)
-		return rc;
-	ssrc_note(s, ssrc);
-	*len = (size_t)n;
-	return SRTPC_OK;
+	return srtp_call(s, rd_u32be(pkt + 8), srtp_protect, pkt, len);
 }
 
 int
 srtpc_unprotect_rtp(struct srtpc_session *s, uint8_t *pkt, size_t *len)
 {
-	int rc, n;
-	uint32_t ssrc;
+	int rc;
 
 	if (s == NULL || pkt == NULL || len == NULL)
 		return SRTPC_E_PARAM;
@@ -384,23 +392,14 @@ srtpc_unprotect_rtp(struct srtpc_session *s, uint8_t *pkt, size_t *len)
 		return SRTPC_E_SHORT;
 	if (*len > INT_MAX)
 		return SRTPC_E_MALFORMED;
-	ssrc = rd_u32be(pkt + 8);
-	if ((rc = ssrc_admit(s, ssrc)) < 0)
-		return rc;
-	n = (int)*len;
-	if ((rc = map_status(srtp_unprotect(s->ctx, pkt, &n))) < 0)
-		return rc;
-	ssrc_note(s, ssrc);
-	*len = (size_t)n;
-	return SRTPC_OK;
+	return srtp_call(s, rd_u32be(pkt + 8), srtp_unprotect, pkt, len);
 }
 
 int
 srtpc_protect_rtcp(
     struct srtpc_session *s, uint8_t *pkt, size_t *len, size_t cap)
 {
-	int rc, n;
-	uint32_t ssrc;
+	int rc;
 
 	if (s == NULL || pkt == NULL || len == NULL)
 		return SRTPC_E_PARAM;
@@ -411,22 +410,13 @@ srtpc_protect_rtcp(
 	if (*len > INT_MAX - SRTPC_MAX_OVERHEAD ||
 	    cap < *len + srtpc_overhead(s->suite, 1))
 		return SRTPC_E_SPACE;
-	ssrc = rd_u32be(pkt + 4);
-	if ((rc = ssrc_admit(s, ssrc)) < 0)
-		return rc;
-	n = (int)*len;
-	if ((rc = map_status(srtp_protect_rtcp(s->ctx, pkt, &n))) < 0)
-		return rc;
-	ssrc_note(s, ssrc);
-	*len = (size_t)n;
-	return SRTPC_OK;
+	return srtp_call(s, rd_u32be(pkt + 4), srtp_protect_rtcp, pkt, len);
 }
 
 int
 srtpc_unprotect_rtcp(struct srtpc_session *s, uint8_t *pkt, size_t *len)
 {
-	int rc, n;
-	uint32_t ssrc;
+	int rc;
 
 	if (s == NULL || pkt == NULL || len == NULL)
 		return SRTPC_E_PARAM;
@@ -438,13 +428,5 @@ srtpc_unprotect_rtcp(struct srtpc_session *s, uint8_t *pkt, size_t *len)
 		return SRTPC_E_SHORT;
 	if (*len > INT_MAX)
 		return SRTPC_E_MALFORMED;
-	ssrc = rd_u32be(pkt + 4);
-	if ((rc = ssrc_admit(s, ssrc)) < 0)
-		return rc;
-	n = (int)*len;
-	if ((rc = map_status(srtp_unprotect_rtcp(s->ctx, pkt, &n))) < 0)
-		return rc;
-	ssrc_note(s, ssrc);
-	*len = (size_t)n;
-	return SRTPC_OK;
+	return srtp_call(s, rd_u32be(pkt + 4), srtp_unprotect_rtcp, pkt, len);
 }
