@@ -1,6 +1,8 @@
 #!/bin/sh
 # The main job of `make demo`: start opencmed with examples/demo.cfg in a
-# temporary state directory, show its security configuration, stop it.
+# temporary state directory, enroll its trustpoints, boot and register
+# emulated phones, place an encrypted call (hold and resume) and a
+# nonsecure one, show its security configuration, stop it.
 set -eu
 build=${1:-build}
 tmp=$(mktemp -d /tmp/opencme-demo.XXXXXX)
@@ -70,12 +72,15 @@ echo
 echo "== the phones register: 1 and 2 over TLS (127.0.0.1:2443) with their"
 echo "   LSCs, 3 (device-security-mode none) over TCP (127.0.0.1:2000);"
 echo "   phone 1 calls 1002 (phone 2 answers): an encrypted call, SRTP"
-echo "   through the CME's media relay, for 3 seconds"
+echo "   through the CME's media relay; phone 1 puts it on hold and"
+echo "   resumes it (new keys), the call stays up 4 seconds"
 echo "\$ opencme-phone --tftp 127.0.0.1:16969 --mac 0011.2233.4401" \
-	"--count 3 --no-capf --call 1002 --hold-seconds 3 --report json"
+	"--count 3 --no-capf --call 1002 --hold-resume --hold-seconds 4" \
+	"--report json"
 "$build/opencme-phone" --tftp 127.0.0.1:16969 --mac 0011.2233.4401 \
-	--count 3 --state "$tmp/phones" --no-capf --call 1002 \
-	--hold-seconds 3 --report json >"$tmp/reg.json" 2>"$tmp/reg.log" &
+	--count 3 --state "$tmp/phones" --no-capf --call 1002 --hold-resume \
+	--hold-seconds 4 --report json >"$tmp/secure.json" \
+	2>"$tmp/secure.log" &
 phones=$!
 i=0
 until [ "$(cli -c 'show sccp connections' | grep -c ' registered$')" -ge 3 ] ||
@@ -88,29 +93,63 @@ cli -c 'show ephone registered' | grep -E '^ephone-|^ dn '
 echo
 echo "CME-Demo# show sccp connections"
 cli -c 'show sccp connections'
+# The call: once the resumed stream runs, the chapter's show ephone
+# offhook (SRTP cipher, the keys of each side, relay counters).
+i=0
+until [ "$(cli -c 'show ephone offhook' | grep -c 'local key')" -ge 2 ] &&
+	grep -q ': resuming' "$tmp/secure.log" || [ $i -ge 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+sleep 0.5
+echo
+echo "CME-Demo# show ephone offhook"
+cli -c 'show ephone offhook'
+echo
+echo "CME-Demo# show voip rtp connections"
+cli -c 'show voip rtp connections'
 wait $phones || {
-	cat "$tmp/reg.log"
+	cat "$tmp/secure.log"
 	echo "the phones did not register or call"
 	exit 1
 }
-grep -E ': call [0-9]+: |: dialing |: hanging up' "$tmp/reg.log" | sed 's/^/  /'
-python3 - "$tmp/reg.json" <<'PY'
+echo
+echo "== phone 3 (device-security-mode none, TCP) calls 1001 (phone 1"
+echo "   answers): a nonsecure call, plain RTP phone to phone"
+echo "\$ opencme-phone --tftp 127.0.0.1:16969 --mac 0011.2233.4403" \
+	"--mac 0011.2233.4401 --no-capf --call 1001 --hold-seconds 2" \
+	"--report json"
+"$build/opencme-phone" --tftp 127.0.0.1:16969 --mac 0011.2233.4403 \
+	--mac 0011.2233.4401 --state "$tmp/phones" --no-capf --call 1001 \
+	--hold-seconds 2 --report json >"$tmp/plain.json" 2>"$tmp/plain.log" || {
+	cat "$tmp/plain.log"
+	echo "the nonsecure call failed"
+	exit 1
+}
+echo
+echo "== what the phones saw (calls, call states, media; keys never reported)"
+for run in secure plain; do
+	grep -E ': call [0-9]+: |: dialing |: hanging up|: putting on hold|: resuming' \
+		"$tmp/$run.log" | sed 's/^/  /'
+	python3 - "$tmp/$run.json" <<'PY'
 import json, sys
 for p in json.load(open(sys.argv[1])):
     s = p["sccp"] or {}
     print(f"{p['name']}: registered {s.get('registered')} over "
-          f"{s.get('transport')} {s.get('tls_version')} "
-          f"{s.get('tls_cipher')}, protocol {s.get('protocol')}, "
+          f"{s.get('transport')} {s.get('tls_version') or ''} "
+          f"{s.get('tls_cipher') or ''}, protocol {s.get('protocol')}, "
           f"unregistered {s.get('unregistered')}")
     for c in p.get("calls", []):
         k = c["packets"]
         print(f"  call {c['direction']} {c['number']}: "
               f"{' -> '.join(c['states'])}; "
-              f"secure {'yes' if c['secure'] else 'no'} ({c['suite']}); "
+              f"secure {'yes' if c['secure'] else 'no'} "
+              f"({c['suite'] if c['secure'] else 'RTP'}); "
               f"packets sent {k['sent']} received {k['received']} "
               f"auth failed {k['auth_failed']} bad pattern "
               f"{k['bad_pattern']} lost {k['lost']}")
 PY
+done
 echo
 echo "== a phone's view: fetching over TFTP with tftp-hpa (127.0.0.1:16969)"
 for f in CTLFile.tlv SEP001122334401.cnf.xml.sgn; do
