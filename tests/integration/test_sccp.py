@@ -689,3 +689,83 @@ def test_hundred_phones_register_over_tls_at_once(daemons, tmp_path):
     assert all(r["sccp"]["registered"] and r["sccp"]["unregistered"]
                for r in rep)
     wait_for(lambda: not registered_rows(d), "unregistration")
+
+
+# ---- 6. stalled TLS handshakes and a register flood -----------------------
+
+def client_hello():
+    """The first flight of a real TLS client, to be sent half."""
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    inc, outg = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, outg)
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outg.read()
+
+
+def test_stalled_handshakes_and_register_flood_leave_others_alone(
+        daemons, tmp_path):
+    """Connections to the TLS port that send nothing or half a
+    ClientHello are closed at the 30 s deadline and counted; 300
+    Registers of unknown phones in a burst are refused one by one; a
+    secure phone registered before keeps its registration and its
+    keepalives throughout, and show answers."""
+    (_, MA, *_), = phones = CHAPTER_PHONES[:1]
+    d = make_secure_cme(daemons, phones)
+    sp, tls = d.sccp_port, d.sccp_port + 443
+    run = subprocess.Popen(phone_args(d, tmp_path / "ph", [MA], hold=45),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    try:
+        wait_for(lambda: len(registered_rows(d)) == 1, "the secure phone",
+                 tries=600)
+        hello = client_hello()
+        assert len(hello) > 100
+        stalled = []
+        for i in range(20):
+            s = socket.create_connection(("127.0.0.1", tls), timeout=45)
+            if i % 2:
+                s.sendall(hello[:len(hello) // 2])
+            stalled.append(s)
+        t0 = time.monotonic()
+        refused = 0
+        for i in range(300):
+            ph = RawPhone(sp)
+            ph.send(register_pdu(f"SEP0011AA{i:06X}"))
+            mid, body = ph.recv()
+            if mid == 0x9D and body.rstrip(b"\0") == b"Unknown device":
+                refused += 1
+            ph.close()
+        assert refused == 300
+        out = sccp_show(d)
+        assert "300 rejected" in out, out
+        for s in stalled:
+            s.settimeout(45 - (time.monotonic() - t0))
+            try:
+                assert s.recv(4096) == b""
+            except ConnectionResetError:
+                pass
+            s.close()
+        took = time.monotonic() - t0
+        assert took < 40, took
+        out = sccp_show(d)
+        assert "20 timed out" in out, out
+        assert len(registered_rows(d)) == 1, out
+        log = d.log_text()
+        assert log.count("SCCP TLS handshake with 127.0.0.1:") >= 20
+        assert "timed out" in log
+    finally:
+        out, err = run.communicate(timeout=120)
+    assert run.returncode == 0, err[-3000:]
+    rep = {r["mac"]: r for r in json.loads(out)}
+    sc = rep[MA]["sccp"]
+    assert sc["registered"] and sc["unregistered"], sc
+    # One registration for the whole run: never dropped, never again.
+    out = sccp_show(d)
+    assert "Registrations: 1 accepted, 300 rejected, 1 unregistered" \
+        in out, out
