@@ -27,6 +27,7 @@ struct relay_leg {
 	int remote_known[2];
 	int rtcp_provisional; /* remote[1] guessed as RTP port + 1 */
 	struct relay_stats st;
+	size_t last_payload; /* RTP payload of the last packet forwarded */
 };
 
 struct relay {
@@ -40,6 +41,7 @@ struct relay {
 	struct sockaddr_in src[RELAY_BATCH], dst[RELAY_BATCH];
 	struct iovec riov[RELAY_BATCH], siov[RELAY_BATCH];
 	struct mmsghdr rmsg[RELAY_BATCH], smsg[RELAY_BATCH];
+	size_t payload[RELAY_BATCH]; /* RTP payload octets per datagram out */
 };
 
 static const char *const relay_err_strs[] = {
@@ -409,6 +411,14 @@ relay_packet(struct relay_leg *in, int is_rtcp, const struct sockaddr_in *src,
 		st->no_peer++;
 		return RELAY_DROP_NO_PEER;
 	}
+	/* What the endpoints hear: payload octets, counted in plaintext
+	 * (after unprotect, before protect) so both sides agree. */
+	in->last_payload = 0;
+	if (!c && (rc = srtpc_rtp_header_len(buf, *len)) > 0 &&
+	    (size_t)rc <= *len) {
+		in->last_payload = *len - (size_t)rc;
+		st->rx_octets += in->last_payload;
+	}
 	if (out->tx != NULL) {
 		rc = c ? srtpc_protect_rtcp(out->tx, buf, len, cap)
 		       : srtpc_protect_rtp(out->tx, buf, len, cap);
@@ -460,6 +470,7 @@ relay_leg_service(struct relay_leg *leg, int is_rtcp, int max_batches)
 			if (relay_packet(leg, c, &r->src[i], r->bufs[i], &len,
 			        RELAY_BUF, &r->dst[nout]) != RELAY_FORWARD)
 				continue;
+			r->payload[nout] = leg->last_payload;
 			r->siov[nout].iov_base = r->bufs[i];
 			r->siov[nout].iov_len = len;
 			memset(&r->smsg[nout], 0, sizeof(r->smsg[nout]));
@@ -480,8 +491,12 @@ relay_leg_service(struct relay_leg *leg, int is_rtcp, int max_batches)
 				/* skip the datagram that failed (EAGAIN...) */
 				out->st.send_fail++;
 				failed++;
-				k = 1;
+				sent++;
+				continue;
 			}
+			for (int j = 0; j < k; j++)
+				out->st.tx_octets +=
+				    r->payload[sent + (unsigned)j];
 			sent += (unsigned)k;
 		}
 		if (out != NULL) {

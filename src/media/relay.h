@@ -59,6 +59,9 @@ struct relay_stats {
 	uint64_t rtcp_rx, rtcp_tx; /* the RTCP part of rx and tx */
 	uint64_t short_pkt, malformed, bad_source, auth_fail, replay;
 	uint64_t no_peer, protect_fail, send_fail;
+	/* RTP payload octets (headers and tags not counted): accepted from
+	 * this leg's endpoint, and sent to it. */
+	uint64_t rx_octets, tx_octets;
 };
 
 struct relay_conf {

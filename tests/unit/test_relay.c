@@ -162,6 +162,9 @@ relay_through(struct call *c, int secure_a, int secure_b)
 	}
 	assert_int_equal(relay_leg_stats(c->a)->rx, 50);
 	assert_int_equal(relay_leg_stats(c->b)->rx, 50);
+	/* 50 G.711 payloads of 160 octets accepted from each side */
+	assert_int_equal(relay_leg_stats(c->a)->rx_octets, 50 * 160);
+	assert_int_equal(relay_leg_stats(c->b)->rx_octets, 50 * 160);
 }
 
 static void
@@ -399,6 +402,9 @@ relays_srtp_and_srtcp_over_loopback_udp(void **state)
 	assert_int_equal(relay_leg_stats(c.a)->rx, 41);
 	assert_int_equal(relay_leg_stats(c.a)->bad_source, 1);
 	assert_int_equal(relay_leg_stats(c.b)->tx, 40);
+	/* octets: the stray packet not counted; sent = accepted */
+	assert_int_equal(relay_leg_stats(c.a)->rx_octets, 40 * 160);
+	assert_int_equal(relay_leg_stats(c.b)->tx_octets, 40 * 160);
 
 	/* SRTCP B -> A through port + 1, from B's port + 1 */
 	{

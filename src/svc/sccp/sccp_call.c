@@ -1386,9 +1386,9 @@ sccp_call_describe(
 			    "Tx Pkts %llu bytes %llu Rx Pkts %llu bytes %llu "
 			    "Lost %llu\n",
 			    (unsigned long long)tx,
-			    (unsigned long long)(tx * G711_BYTES),
+			    (unsigned long long)k->rx_octets,
 			    (unsigned long long)rx,
-			    (unsigned long long)(rx * G711_BYTES),
+			    (unsigned long long)k->tx_octets,
 			    (unsigned long long)leg_lost(k));
 		} else
 			buf_puts(out,
