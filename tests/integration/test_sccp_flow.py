@@ -7,8 +7,9 @@ encrypted mode (securecme.py):
   SRTP arrives from the other phone's own socket and decrypts with the
   independent RFC 3711 code; the CME's relay carries nothing;
 * the chapter: "Media flow-around is not supported for call transfer and
-  call forward": under flow-around a call forwarded on no answer and a
-  transferred call stay flow-through (relay, four keys) and secure;
+  call forward": under flow-around a call forwarded on no answer, a
+  transferred call and a parked call picked up from its slot (a transfer
+  to the slot in CME) stay flow-through (relay, four keys) and secure;
 * "Calls to Cisco Unity Express are not secure": a call to the
   telephony-service voicemail number is RTP and CallInfo never shows the
   lock, though both phones are encrypted;
@@ -144,7 +145,8 @@ def test_forwarded_and_transferred_calls_stay_flow_through(daemons,
                                                            tmp_path,
                                                            secrets):
     d = start_secure_cme(daemons, tmp_path, secrets, AROUND + [
-        "ephone-dn 2", " call-forward noan 1003 timeout 3"])
+        "ephone-dn 2", " call-forward noan 1003 timeout 3",
+        "ephone-dn 10", " number 801", " park-slot"])
     ps = tls_phones(d, 3)
     a, b, c = ps
     # Forward on no answer: 1002 rings, nobody answers, 1003 does.
@@ -187,6 +189,21 @@ def test_forwarded_and_transferred_calls_stay_flow_through(daemons,
     assert "Found 0 flow-around streams" in rtp, rtp
     assert ("Media: flow-through, SRTP through the CME relay (transferred "
             "call: no flow-around)") in block(d, c)
+    hang_up(ps, b, c)
+    reset(a, b, c)
+    # Park and pickup counts as a transfer (CME parks by transferring to
+    # the slot): the picked-up call goes through the relay.
+    answer(a, b, "1002")
+    wait_media(ps, a, b, what="A-B flow-around before park")
+    assert_around(a, b)
+    a.softkey(14, a.ref())                      # Park
+    pump_all(ps, lambda: a.state() == ONHOOK_S, "parked")
+    reset(b, c)
+    c.dial("801")
+    wait_media(ps, b, c, what="picked up, secure")
+    assert_through(b, c, 8000)
+    assert ("Media: flow-through, SRTP through the CME relay (parked and "
+            "picked-up call: no flow-around)") in block(d, c)
     hang_up(ps, b, c)
 
 
