@@ -68,6 +68,7 @@ struct leg {
 	struct park_slot *parked;
 	struct leg *media_peer; /* open stream with this leg */
 	int media_nonsecure; /* its 2-party media stays plain (chapter) */
+	int redirected; /* enum cc_redirect: the call was forwarded ... */
 	int media_bridge; /* open stream to its bridge */
 	char calling_number[CC_NUMBER_MAX], calling_name[CC_NAME_MAX];
 	char called_number[CC_NUMBER_MAX], called_name[CC_NAME_MAX];
@@ -306,12 +307,32 @@ ringing_leg(struct cc *cc, struct cc_device *d, unsigned line)
 
 /* ---- media ---- */
 
+/* Mark a leg's call as redirected (the first reason stays). */
+static void
+redirect(struct leg *l, int why)
+{
+	if (l != NULL && l->redirected == CC_REDIRECT_NONE)
+		l->redirected = why;
+}
+
 static void
 media_pair(struct cc *cc, struct leg *a, struct leg *b, int on)
 {
-	struct cc_media m = {a->d->dev, a->ref, b->d->dev, b->ref, 0,
-	    a->media_nonsecure || b->media_nonsecure};
+	struct cc_media m;
 
+	memset(&m, 0, sizeof(m));
+	m.a_dev = a->d->dev;
+	m.a_ref = a->ref;
+	m.b_dev = b->d->dev;
+	m.b_ref = b->ref;
+	m.nonsecure = a->media_nonsecure || b->media_nonsecure;
+	m.redirected = a->redirected ? a->redirected : b->redirected;
+	m.a_number = a->calling_number;
+	m.b_number = b->calling_number;
+	if (a->original_called[0])
+		m.original_called = a->original_called;
+	else if (b->original_called[0])
+		m.original_called = b->original_called;
 	a->media_peer = on ? b : NULL;
 	b->media_peer = on ? a : NULL;
 	if (cc->ops.media != NULL)
@@ -321,8 +342,12 @@ media_pair(struct cc *cc, struct leg *a, struct leg *b, int on)
 static void
 media_to_bridge(struct cc *cc, struct leg *a, int on)
 {
-	struct cc_media m = {a->d->dev, a->ref, NULL, 0, a->bridge->id, 0};
+	struct cc_media m;
 
+	memset(&m, 0, sizeof(m));
+	m.a_dev = a->d->dev;
+	m.a_ref = a->ref;
+	m.bridge = a->bridge->id;
 	a->media_bridge = on;
 	if (cc->ops.media != NULL)
 		cc->ops.media(cc->arg, &m, on);
@@ -544,6 +569,8 @@ pickup(struct cc *cc, struct leg *c, struct park_slot *s)
 	/* The dialer sees the parked party; the parked party, the dialer. */
 	copy(c->calling_number, sizeof(c->calling_number),
 	    c->d->lines[c->line] ? c->d->lines[c->line]->number : "");
+	redirect(c, CC_REDIRECT_PICKUP);
+	redirect(p, CC_REDIRECT_PICKUP);
 	connect_pair(cc, c, p);
 }
 
@@ -588,6 +615,7 @@ ring(struct cc *cc, struct leg *c, struct cc_line *ln, uint64_t now)
 	if (rung == 0) {
 		if (ln->fwd_busy != NULL && c->forwards < CC_MAX_FORWARDS) {
 			c->forwards++;
+			redirect(c, CC_REDIRECT_FORWARD);
 			cc->st.forwarded++;
 			if (!c->original_called[0])
 				copy(c->original_called,
@@ -725,10 +753,13 @@ transfer_complete(struct cc *cc, struct leg *n, uint64_t now)
 		leg_end(cc, n, "Transferred");
 		leg_end(cc, h, "Transferred");
 		p->state = CC_CONNECTED;
+		redirect(p, CC_REDIRECT_TRANSFER);
+		redirect(c, CC_REDIRECT_TRANSFER);
 		connect_pair(cc, p, c);
 		return;
 	}
 	/* Blind: the held party takes over the ringing call. */
+	redirect(p, CC_REDIRECT_TRANSFER);
 	p->state = CC_RINGOUT;
 	p->tone = CC_TONE_RINGBACK;
 	p->keyset = CC_KEYS_RINGOUT;
@@ -1056,6 +1087,7 @@ cc_tick(struct cc *cc, uint64_t now)
 				if (l->forwards >= CC_MAX_FORWARDS)
 					continue;
 				l->forwards++;
+				redirect(l, CC_REDIRECT_FORWARD);
 				cc->st.forwarded++;
 				end_ringing(cc, l, NULL);
 				if (!l->original_called[0])

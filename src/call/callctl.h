@@ -95,6 +95,18 @@ struct cc_leg_view {
 	unsigned conference; /* bridge id when in a conference, else 0 */
 };
 
+/* Why a call's streams may not flow around the CME (the chapter: "Media
+ * flow-around is not supported for call transfer and call forward"): the
+ * call was redirected.  A call parked and picked up counts as transferred
+ * (CME parks by transferring to the park slot, and the pickup joins a
+ * third phone as a transfer does). */
+enum cc_redirect {
+	CC_REDIRECT_NONE = 0,
+	CC_REDIRECT_FORWARD, /* call-forward busy or no answer */
+	CC_REDIRECT_TRANSFER, /* blind or consultative transfer */
+	CC_REDIRECT_PICKUP, /* parked, then picked up from the slot */
+};
+
 /* A media stream to set up or tear down: between two legs, or between a
  * leg and a conference bridge (b == NULL, bridge != 0). */
 struct cc_media {
@@ -107,6 +119,15 @@ struct cc_media {
 	 * can do: what is left of a conference after its creator left
 	 * (the chapter's restriction). */
 	int nonsecure;
+	/* enum cc_redirect: a 2-party stream of a call that was forwarded,
+	 * transferred or picked up from a park slot, for as long as the
+	 * call lasts (hold and resume included); 0 otherwise and for a
+	 * bridge.  Such a stream must not flow around the CME. */
+	int redirected;
+	/* The two legs' own line numbers (what each phone is; NULL for a
+	 * bridge) and the number first dialed when the call was forwarded
+	 * (else NULL): for rules on numbers such as voicemail. */
+	const char *a_number, *b_number, *original_called;
 };
 
 struct cc_ops {

@@ -20,6 +20,8 @@
 
 static const char *const vr_mode_words[] = {"cme", "srst", "esrst", NULL};
 static const char *const dp_protocol_words[] = {"sipv2", NULL};
+static const char *const media_mode_words[] = {
+    "flow-through", "flow-around", NULL};
 
 /* Codec names `codec preference` accepts (IOS's list). */
 static const char *const codec_names[] = {"g711ulaw", "g711alaw", "g722-48",
@@ -194,6 +196,12 @@ dial_peer_effective_srtp(const struct config *cfg, const struct dial_peer *dp)
 	return dp->srtp == SRTP_UNSET ? cfg->voip.srtp : dp->srtp;
 }
 
+int
+dial_peer_effective_media(const struct config *cfg, const struct dial_peer *dp)
+{
+	return dp->media == MEDIA_UNSET ? cfg->voip.media : dp->media;
+}
+
 /* ---- init / free ---- */
 
 static void
@@ -203,6 +211,7 @@ voip_init(struct config *cfg)
 
 	memset(v, 0, sizeof(*v));
 	v->srtp = SRTP_OFF;
+	v->media = MEDIA_FLOW_THROUGH;
 	v->h450_2 = v->h450_3 = v->h450_7 = 1;
 	v->sip_refer = 1;
 	v->ip_address_trusted_authenticate = 1;
@@ -662,6 +671,7 @@ dial_peer_enter(struct cli_ctx *ctx, const struct cli_args *args)
 		dp = xcalloc(1, sizeof(*dp));
 		dp->tag = tag;
 		dp->srtp = SRTP_UNSET;
+		dp->media = MEDIA_UNSET;
 		dp->session_protocol = DP_PROTO_H323;
 		TAILQ_INSERT_TAIL(&ctx->cfg->dial_peers, dp, entry);
 	}
@@ -1437,6 +1447,12 @@ static const struct cli_cmd voip_cmds[] = {
         .handler = voip_srtp_run,
         .write = voip_srtp_write,
         .flags = CLI_NO},
+    CLI_ENUM("media", "flow-around|flow-through", media_mode_words,
+        HELP("How media flows between endpoints of the CME",
+            "Endpoint to endpoint: the CME only signals (SRTP keys end to "
+            "end; not for transferred or forwarded calls)",
+            "Through the CME (SRTP through the media relay; default)"),
+        VOIP, media, MEDIA_FLOW_THROUGH),
     {.syntax = "rtp-port range (2000-65534)$lo (2001-65535)$hi",
         .help = HELP("RTP port settings",
             "UDP port range of media through the CME (the media relay)",
@@ -1621,6 +1637,11 @@ static const struct cli_cmd dial_peer_cmds[] = {
         .help = HELP("Secure calls with SRTP media encryption",
             "Follow voice service voip (default)"),
         .handler = dp_srtp_run},
+    CLI_ENUM("media", "flow-around|flow-through", media_mode_words,
+        HELP("How media of this dial peer's calls flows (default: as "
+             "voice service voip)",
+            "Endpoint to endpoint: the CME only signals", "Through the CME"),
+        DP, media, MEDIA_UNSET),
 };
 
 static struct cli_table dial_peer_table = CLI_TABLE(dial_peer_cmds);

@@ -36,6 +36,25 @@ enum srtp_mode {
 	SRTP_FALLBACK = 2,
 };
 
+/*
+ * media flow-through | flow-around on voice service voip and on a
+ * dial-peer: where media between two endpoints of the CME goes.
+ * flow-through (the default): through the CME (for SCCP phones: an SRTP
+ * stream goes through the media relay, which decrypts and re-encrypts
+ * with a key per phone and direction); flow-around: endpoint to
+ * endpoint, the CME only signals (an SRTP stream gets one key per
+ * direction, given to both phones).  The chapter: flow-around is not
+ * supported for transferred and forwarded calls, whose streams stay
+ * flow-through whatever is configured.  A dial peer's MEDIA_UNSET (its
+ * default, nothing printed) follows voice service voip; `no media`
+ * returns to it.  Words in media_mode_words order.
+ */
+enum media_mode {
+	MEDIA_UNSET = -1,
+	MEDIA_FLOW_THROUGH = 0,
+	MEDIA_FLOW_AROUND = 1,
+};
+
 /* voice register global: mode; words in vr_mode_words order. */
 enum vr_mode {
 	VR_MODE_UNSET = -1,
@@ -90,6 +109,7 @@ struct voice_service_voip {
 	int srtp; /* enum srtp_mode, default SRTP_OFF */
 	int media_renegotiate; /* supplementary-service
 					   media-renegotiate */
+	int media; /* enum media_mode, default MEDIA_FLOW_THROUGH */
 	int h450_2, h450_3, h450_7; /* default on */
 	int sip_refer; /* default on */
 	int ip_address_trusted_authenticate; /* default on */
@@ -126,6 +146,7 @@ enum dp_protocol {
 struct dial_peer {
 	unsigned tag;
 	int srtp; /* enum srtp_mode, default SRTP_UNSET */
+	int media; /* enum media_mode, default MEDIA_UNSET */
 	unsigned voice_class_codec; /* 0 = none */
 	char *destination_pattern;
 	char *session_target; /* ipv4:A.B.C.D, ras, sip-server */
@@ -145,6 +166,10 @@ struct voice_register_pool *vr_pool_find(struct config *cfg, unsigned tag);
 /* The SRTP mode in force on a dial peer: its own setting, or voice
  * service voip's when unset (SRTP_OFF, SRTP_ON or SRTP_FALLBACK). */
 int dial_peer_effective_srtp(
+    const struct config *cfg, const struct dial_peer *dp);
+/* The media mode in force on a dial peer: its own, or voice service
+ * voip's when unset (MEDIA_FLOW_THROUGH or MEDIA_FLOW_AROUND). */
+int dial_peer_effective_media(
     const struct config *cfg, const struct dial_peer *dp);
 /* Is this a codec name `codec preference` accepts? */
 int voice_codec_valid(const char *codec);

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pkiutil import free_port
 from test_pki import enroll
 from test_sccp import free_sccp_port, pdu, register_pdu, sccp_show, wait_for
-from test_sccp_srtp import mk_cert
+from securecme import mk_cert
 
 AUTH_MAC, ENC_MAC = "001122337701", "001122337702"
 

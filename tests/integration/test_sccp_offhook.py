@@ -20,10 +20,11 @@ import struct
 
 import pytest
 
+from securecme import Srtp, exchange, tls_phones
 from test_sccp import pdu, wait_for
 from test_sccp_calls import (CONNECTED, KEYPAD, OFFHOOK, ONHOOK, ONHOOK_S,
                              RINGIN, cme, phones, pump_all)  # noqa: F401
-from test_sccp_srtp import Srtp, exchange, secure_cme, tls_phones  # noqa
+from test_sccp_srtp import secure_cme  # noqa: F401 (fixture)
 
 CONFERENCE, TRANSFER = 13, 4
 

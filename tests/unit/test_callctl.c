@@ -31,6 +31,9 @@ struct fake {
 	int open_pairs; /* currently open pair streams */
 	int open_bridge; /* currently open bridge streams */
 	int last_nonsecure; /* nonsecure of the last pair opened */
+	int last_redirected; /* redirected of the last pair opened */
+	/* The numbers of the last pair opened ("" for NULL). */
+	char last_a[32], last_b[32], last_orig[32];
 	struct cc *cc;
 	struct cc_device *dev[NPHONES];
 	uint64_t now;
@@ -63,10 +66,19 @@ f_media(void *arg, const struct cc_media *m, int on)
 		f->media_open += on;
 		f->media_close += !on;
 		f->open_pairs += on ? 1 : -1;
-		if (on)
+		if (on) {
 			f->last_nonsecure = m->nonsecure;
+			f->last_redirected = m->redirected;
+			snprintf(f->last_a, sizeof(f->last_a), "%s",
+			    m->a_number ? m->a_number : "");
+			snprintf(f->last_b, sizeof(f->last_b), "%s",
+			    m->b_number ? m->b_number : "");
+			snprintf(f->last_orig, sizeof(f->last_orig), "%s",
+			    m->original_called ? m->original_called : "");
+		}
 	} else {
 		assert_true(m->bridge != 0);
+		assert_int_equal(m->redirected, CC_REDIRECT_NONE);
 		f->bridge_open += on;
 		f->bridge_close += !on;
 		f->open_bridge += on ? 1 : -1;
@@ -614,6 +626,120 @@ shared_line_rings_everywhere_first_answer_wins(void **state)
 	teardown_fake(f);
 }
 
+/* Hold the active call of p and resume it: a new stream opens. */
+static void
+hold_resume(struct fake *f, int p)
+{
+	uint32_t ref = last(f, p)->v.ref;
+	int opened = f->media_open;
+
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[p], CC_KEY_HOLD, 1, ref, f->now), 0);
+	f->last_redirected = -1;
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[p], CC_KEY_RESUME, 1, ref, f->now), 0);
+	assert_int_equal(f->media_open, opened + 1);
+}
+
+/* The pair of numbers of the last stream, in either order. */
+static void
+assert_pair(struct fake *f, const char *x, const char *y)
+{
+	assert_true((strcmp(f->last_a, x) == 0 && strcmp(f->last_b, y) == 0) ||
+	    (strcmp(f->last_a, y) == 0 && strcmp(f->last_b, x) == 0));
+}
+
+/* The chapter: "Media flow-around is not supported for call transfer and
+ * call forward".  Every stream of a forwarded, transferred or picked-up
+ * call says so (hold and resume included); a plain call and the
+ * consultation call of a transfer do not. */
+static void
+redirected_calls_flag_their_streams(void **state)
+{
+	struct fake *f = setup(8, 0);
+	uint32_t held, consult;
+
+	(void)state;
+	/* A plain call: not redirected, the two line numbers. */
+	connect(f, A, B, "1002");
+	assert_int_equal(f->last_redirected, CC_REDIRECT_NONE);
+	assert_pair(f, "1001", "1002");
+	assert_string_equal(f->last_orig, "");
+	hold_resume(f, A);
+	assert_int_equal(f->last_redirected, CC_REDIRECT_NONE);
+	/* Consultative transfer: the consultation call is not redirected,
+	 * the joined call is. */
+	held = last(f, A)->v.ref;
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[A], CC_KEY_TRANSFER, 1, held, f->now), 0);
+	consult = last(f, A)->v.ref;
+	for (const char *q = "1003"; *q; q++)
+		assert_int_equal(
+		    cc_digit(f->cc, f->dev[A], 1, consult, *q, f->now), 0);
+	assert_int_equal(cc_offhook(f->cc, f->dev[C], 1, f->now), 0);
+	assert_int_equal(f->last_redirected, CC_REDIRECT_NONE);
+	assert_pair(f, "1001", "1003");
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[A], CC_KEY_TRANSFER, 1, consult, f->now), 0);
+	assert_int_equal(last(f, B)->v.state, CC_CONNECTED);
+	assert_int_equal(f->last_redirected, CC_REDIRECT_TRANSFER);
+	assert_pair(f, "1002", "1003");
+	hold_resume(f, C);
+	assert_int_equal(f->last_redirected, CC_REDIRECT_TRANSFER);
+	assert_int_equal(cc_onhook(f->cc, f->dev[B], 1, 0, f->now), 0);
+	/* The next call between the same phones is a new call. */
+	connect(f, B, C, "1003");
+	assert_int_equal(f->last_redirected, CC_REDIRECT_NONE);
+	assert_int_equal(cc_onhook(f->cc, f->dev[B], 1, 0, f->now), 0);
+	/* Blind transfer (full-consult, Transfer while it rings). */
+	connect(f, A, B, "1002");
+	held = last(f, A)->v.ref;
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[A], CC_KEY_TRANSFER, 1, held, f->now), 0);
+	consult = last(f, A)->v.ref;
+	for (const char *q = "1003"; *q; q++)
+		assert_int_equal(
+		    cc_digit(f->cc, f->dev[A], 1, consult, *q, f->now), 0);
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[A], CC_KEY_TRANSFER, 1, consult, f->now), 0);
+	assert_int_equal(cc_offhook(f->cc, f->dev[C], 1, f->now), 0);
+	assert_int_equal(last(f, B)->v.state, CC_CONNECTED);
+	assert_int_equal(f->last_redirected, CC_REDIRECT_TRANSFER);
+	assert_pair(f, "1002", "1003");
+	assert_int_equal(cc_onhook(f->cc, f->dev[C], 1, 0, f->now), 0);
+	/* Forward on no answer: 1004 -> 1003, the number first dialed. */
+	dial(f, A, "1004");
+	f->now += 10000;
+	cc_tick(f->cc, f->now);
+	assert_int_equal(cc_offhook(f->cc, f->dev[C], 1, f->now), 0);
+	assert_int_equal(last(f, A)->v.state, CC_CONNECTED);
+	assert_int_equal(f->last_redirected, CC_REDIRECT_FORWARD);
+	assert_pair(f, "1001", "1003");
+	assert_string_equal(f->last_orig, "1004");
+	hold_resume(f, A);
+	assert_int_equal(f->last_redirected, CC_REDIRECT_FORWARD);
+	assert_string_equal(f->last_orig, "1004");
+	assert_int_equal(cc_onhook(f->cc, f->dev[A], 1, 0, f->now), 0);
+	/* Forward on busy: E is off-hook, 1005 -> 1003. */
+	assert_int_equal(cc_offhook(f->cc, f->dev[E], 1, f->now), 0);
+	dial(f, A, "1005");
+	assert_int_equal(cc_offhook(f->cc, f->dev[C], 1, f->now), 0);
+	assert_int_equal(f->last_redirected, CC_REDIRECT_FORWARD);
+	assert_string_equal(f->last_orig, "1005");
+	assert_int_equal(cc_onhook(f->cc, f->dev[A], 1, 0, f->now), 0);
+	assert_int_equal(cc_onhook(f->cc, f->dev[E], 1, 0, f->now), 0);
+	/* Park and pickup: the picked-up call counts as transferred. */
+	connect(f, A, B, "1002");
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[A], CC_KEY_PARK, 1, 0, f->now), 0);
+	dial(f, C, "801");
+	assert_int_equal(last(f, C)->v.state, CC_CONNECTED);
+	assert_int_equal(f->last_redirected, CC_REDIRECT_PICKUP);
+	assert_pair(f, "1002", "1003");
+	assert_int_equal(cc_onhook(f->cc, f->dev[C], 1, 0, f->now), 0);
+	teardown_fake(f);
+}
+
 int
 main(void)
 {
@@ -628,6 +754,7 @@ main(void)
 	    cmocka_unit_test(three_party_conference),
 	    cmocka_unit_test(conference_creator_leaves),
 	    cmocka_unit_test(shared_line_rings_everywhere_first_answer_wins),
+	    cmocka_unit_test(redirected_calls_flag_their_streams),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -384,6 +384,58 @@ dial_peer_srtp_tristate(void **state)
 	harness_free(h);
 }
 
+/* media flow-around | flow-through: voice service voip's setting
+ * (default flow-through, not printed), a dial peer's own or unset
+ * (follows voice service voip); other media lines stay ignored. */
+static void
+media_flow_modes(void **state)
+{
+	struct harness *h = harness_new();
+	struct dial_peer *dp;
+	struct buf all = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(h->cfg->voip.media, MEDIA_FLOW_THROUGH);
+	run_ok(h, "configure terminal", "voice service voip",
+	    "media flow-around", NULL);
+	assert_int_equal(h->cfg->voip.media, MEDIA_FLOW_AROUND);
+	assert_rc_equal(h, "voice service voip\n media flow-around\n!\nend\n");
+	assert_round_trip(h);
+	run_ok(h, "media flow-through", NULL);
+	assert_int_equal(h->cfg->voip.media, MEDIA_FLOW_THROUGH);
+	assert_rc_equal(h, "voice service voip\n!\nend\n");
+	config_write(h->cfg, &all, 1, 0);
+	assert_contains(buf_str(&all), " media flow-through\n");
+	buf_reset(&all);
+	run_ok(h, "media flow-around", "no media", NULL);
+	assert_int_equal(h->cfg->voip.media, MEDIA_FLOW_THROUGH);
+	/* IOS's other media commands are outside our scope: ignored. */
+	assert_int_equal(run(h, "media bulk-stats"), CLI_OK);
+	assert_contains(buf_str(&h->out), "% Ignored");
+	assert_int_equal(h->cfg->voip.media, MEDIA_FLOW_THROUGH);
+
+	run_ok(h, "media flow-around", "exit", "dial-peer voice 7 voip", NULL);
+	dp = dial_peer_find(h->cfg, 7);
+	assert_non_null(dp);
+	assert_int_equal(dp->media, MEDIA_UNSET);
+	assert_int_equal(
+	    dial_peer_effective_media(h->cfg, dp), MEDIA_FLOW_AROUND);
+	run_ok(h, "media flow-through", NULL);
+	assert_int_equal(
+	    dial_peer_effective_media(h->cfg, dp), MEDIA_FLOW_THROUGH);
+	assert_rc_equal(h,
+	    "voice service voip\n media flow-around\n!\n"
+	    "dial-peer voice 7 voip\n media flow-through\n!\nend\n");
+	assert_round_trip(h);
+	run_ok(h, "no media", NULL);
+	assert_int_equal(dp->media, MEDIA_UNSET);
+	assert_rc_equal(h,
+	    "voice service voip\n media flow-around\n!\n"
+	    "dial-peer voice 7 voip\n!\nend\n");
+	buf_free(&all);
+	harness_free(h);
+}
+
 static void
 dial_peer_leaves_for_voice_commands(void **state)
 {
@@ -1154,6 +1206,7 @@ main(void)
 	    cmocka_unit_test(codec_class_golden),
 	    cmocka_unit_test(dial_peer_golden),
 	    cmocka_unit_test(dial_peer_srtp_tristate),
+	    cmocka_unit_test(media_flow_modes),
 	    cmocka_unit_test(dial_peer_leaves_for_voice_commands),
 	    cmocka_unit_test(voice_register_golden),
 	    cmocka_unit_test(profiles_golden),

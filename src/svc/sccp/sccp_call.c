@@ -12,7 +12,13 @@
  * one relay leg per phone and four fresh keys per stream, each phone's
  * receive key in its OpenReceiveChannel and its transmit key in its
  * StartMediaTransmission (spec 9, 10.2); every reopen (resume, transfer)
- * makes new keys, and keys are wiped when the stream closes.  Conference
+ * makes new keys, and keys are wiped when the stream closes.  With
+ * `media flow-around` (voice service voip) an SRTP stream goes phone to
+ * phone instead, with two keys given end to end, except for calls that
+ * were forwarded or transferred (cc_media.redirected, the chapter's
+ * restriction).  stream_plan is the one place that decides what a
+ * stream is (secure or not, relayed or not) and keeps its reason; calls
+ * to telephony-service voicemail are never secure.  Conference
  * bridges get a mixer each (media/mixer.h, plain RTP as the chapter
  * says): each member streams to its own mixer port.  A call joined to a
  * conference loses its secure stream (CallInfo says so)
@@ -91,8 +97,11 @@ struct stream {
 	uint8_t a_ip[4], b_ip[4];
 	uint32_t a_port, b_port;
 	/* Encrypted: through the relay, one leg per phone, four keys:
-	 * what each phone sends with and receives with. */
+	 * what each phone sends with and receives with.  Flow-around: no
+	 * relay legs, two keys (a_send == b_recv, b_send == a_recv). */
 	int secure;
+	int flow_around; /* SRTP phone to phone (media flow-around) */
+	char why[64]; /* the media decision's reason (stream_plan) */
 	struct relay_leg *la, *lb;
 	uint8_t a_send[SRTPC_MAX_KEY_SALT], a_recv[SRTPC_MAX_KEY_SALT];
 	uint8_t b_send[SRTPC_MAX_KEY_SALT], b_recv[SRTPC_MAX_KEY_SALT];
@@ -561,6 +570,22 @@ relay_ready(void)
 	return 0;
 }
 
+/* Flow-around: two fresh keys, one per direction, given end to end
+ * (spec 10.2: A's transmit key is B's receive key); no relay. */
+static int
+around_setup(struct stream *st)
+{
+	size_t n = srtpc_key_len(SECURE_SUITE) + srtpc_salt_len(SECURE_SUITE);
+
+	if (srtpc_init() != 0 ||
+	    srtpc_keygen(SECURE_SUITE, st->a_send, sizeof(st->a_send)) != 0 ||
+	    srtpc_keygen(SECURE_SUITE, st->b_send, sizeof(st->b_send)) != 0)
+		return -1;
+	memcpy(st->b_recv, st->a_send, n);
+	memcpy(st->a_recv, st->b_send, n);
+	return 0;
+}
+
 /* Two relay legs with four fresh keys; 0 or -1 (then plain RTP). */
 static int
 secure_setup(struct stream *st)
@@ -743,6 +768,95 @@ bridge_device_gone(struct dev *d)
 	}
 }
 
+static const char *
+redirect_word(int why)
+{
+	switch (why) {
+	case CC_REDIRECT_FORWARD:
+		return "forwarded";
+	case CC_REDIRECT_TRANSFER:
+		return "transferred";
+	case CC_REDIRECT_PICKUP:
+		return "parked and picked-up";
+	default:
+		return "redirected";
+	}
+}
+
+/* Is one of the stream's numbers telephony-service voicemail?  The
+ * phones' own numbers (the connected one) and the number first dialed
+ * (a call forwarded elsewhere from the voicemail number). */
+static int
+to_voicemail(const struct cc_media *m, const char *vm)
+{
+	const char *nums[3] = {m->a_number, m->b_number, m->original_called};
+
+	if (vm == NULL || vm[0] == '\0')
+		return 0;
+	for (size_t i = 0; i < 3; i++)
+		if (nums[i] != NULL && strcmp(nums[i], vm) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The one decision on a phone-to-phone stream: SRTP or RTP, through the
+ * relay (flow-through) or phone to phone (flow-around), and why, for
+ * `show ephone offhook` and the log (never a key).  The chapter's rules:
+ * secure only when both phones are encrypted (TLS and encrypted mode),
+ * never what is left of a conference without its creator, never a call
+ * to voicemail ("Calls to Cisco Unity Express are not secure");
+ * flow-around only when voice service voip says `media flow-around` and
+ * the call was not forwarded or transferred (nor parked and picked up:
+ * CME parks by transferring); the configuration is read for each new
+ * stream, so a change applies to the next one.  Plain RTP goes phone to
+ * phone whatever the mode.
+ */
+static void
+stream_plan(struct stream *st, const struct cc_media *m)
+{
+	const struct config *cfg = call.d->cfg;
+	const char *vm = cfg->tel.voicemail;
+	int around = cfg->voip.media == MEDIA_FLOW_AROUND;
+
+	st->secure = st->flow_around = 0;
+	if (!dev_encrypted(st->a) || !dev_encrypted(st->b))
+		snprintf(st->why, sizeof(st->why), "not secure: %s",
+		    !dev_encrypted(st->a) && !dev_encrypted(st->b)
+		        ? "the phones are not encrypted"
+		        : "a phone is not encrypted");
+	else if (m->nonsecure)
+		snprintf(st->why, sizeof(st->why),
+		    "not secure: conference left by its creator");
+	else if (to_voicemail(m, vm))
+		snprintf(st->why, sizeof(st->why),
+		    "not secure: call to voicemail %s", vm);
+	else if (around && m->redirected != CC_REDIRECT_NONE) {
+		st->secure = 1;
+		snprintf(st->why, sizeof(st->why), "%s call: no flow-around",
+		    redirect_word(m->redirected));
+	} else {
+		st->secure = 1;
+		st->flow_around = around;
+		snprintf(st->why, sizeof(st->why), "%s",
+		    around ? "media flow-around" : "media flow-through");
+	}
+	if (st->secure &&
+	    (st->flow_around ? around_setup(st) : secure_setup(st)) != 0) {
+		st->secure = st->flow_around = 0;
+		snprintf(
+		    st->why, sizeof(st->why), "not secure: no keys or relay");
+	}
+	log_info("SCCP %s (%s) <-> %s (%s): %s %s (%s)",
+	    st->a->sess->reg.device_name, m->a_number ? m->a_number : "-",
+	    st->b->sess->reg.device_name, m->b_number ? m->b_number : "-",
+	    st->secure ? "SRTP" : "RTP",
+	    !st->secure           ? "phone to phone"
+	        : st->flow_around ? "phone to phone"
+	                          : "through the relay",
+	    st->why);
+}
+
 static void
 media_cb(void *arg, const struct cc_media *m, int on)
 {
@@ -770,10 +884,7 @@ media_cb(void *arg, const struct cc_media *m, int on)
 		st->b_party = new_party();
 		st->next = call.streams;
 		call.streams = st;
-		/* Chapter: secure only if both phones are encrypted, and
-		 * never what is left of a conference without its creator. */
-		if (dev_encrypted(a) && dev_encrypted(b) && !m->nonsecure)
-			st->secure = secure_setup(st) == 0;
+		stream_plan(st, m);
 		open_receive(
 		    a, st->a_party, st->a_ref, st->secure ? st->a_recv : NULL);
 		open_receive(
@@ -819,8 +930,22 @@ secure_info(struct dev *d, uint32_t ref)
 	buf_free(&b);
 }
 
+/* Flow-around: each phone sends to the other with its transmit key,
+ * the other's receive key (spec 10.2); then the lock. */
+static void
+start_around(struct stream *st)
+{
+	start_transmission(
+	    st->a, st->a_party, st->a_ref, st->b_ip, st->b_port, st->a_send);
+	start_transmission(
+	    st->b, st->b_party, st->b_ref, st->a_ip, st->a_port, st->b_send);
+	secure_info(st->a, st->a_ref);
+	secure_info(st->b, st->b_ref);
+}
+
 /* A phone's OpenReceiveChannelAck: once both sides have answered, each
- * sends to the other (plain) or to its relay leg (encrypted). */
+ * sends to the other (plain, or SRTP flow-around) or to its relay leg
+ * (SRTP flow-through). */
 static void
 receive_acked(struct dev *d, const struct sccp_open_receive_channel_ack *ack)
 {
@@ -846,7 +971,7 @@ receive_acked(struct dev *d, const struct sccp_open_receive_channel_ack *ack)
 			memcpy(st->b_ip, ack->ip.addr, 4);
 			st->b_port = ack->port;
 		}
-		if (st->secure && ack->status == 0 && ack->port <= 65535) {
+		if (leg != NULL && ack->status == 0 && ack->port <= 65535) {
 			struct sockaddr_in sin;
 
 			memset(&sin, 0, sizeof(sin));
@@ -860,6 +985,10 @@ receive_acked(struct dev *d, const struct sccp_open_receive_channel_ack *ack)
 	if (st == NULL || st->started || !st->a_acked || !st->b_acked)
 		return;
 	st->started = 1;
+	if (st->secure && st->flow_around) {
+		start_around(st);
+		return;
+	}
 	if (st->secure) {
 		uint8_t relay_ip[4];
 
@@ -1283,6 +1412,23 @@ leg_lost(const struct relay_stats *k)
 	return k->short_pkt + k->malformed + k->auth_fail + k->replay;
 }
 
+/* The media line of a call block: where the stream goes and why. */
+static void
+describe_mode(const struct stream *st, struct buf *out)
+{
+	if (st->la != NULL)
+		buf_printf(out,
+		    "Media: flow-through, SRTP through the CME relay (%s)\n",
+		    st->why);
+	else if (st->secure)
+		buf_printf(out,
+		    "Media: flow-around, SRTP phone to phone, keys end to end "
+		    "(%s)\n",
+		    st->why);
+	else
+		buf_printf(out, "Media: RTP phone to phone (%s)\n", st->why);
+}
+
 void
 sccp_call_describe(
     struct config *cfg, const struct sccp_sess *s, struct buf *out)
@@ -1337,7 +1483,7 @@ sccp_call_describe(
 		my_port = side_a ? st->a_port : st->b_port;
 		leg = side_a ? st->la : st->lb;
 		ip_str(my_ip, lip, sizeof(lip));
-		if (st->secure) {
+		if (leg != NULL) {
 			uint8_t relay_ip[4];
 
 			memcpy(relay_ip, &call.relay_addr, 4);
@@ -1357,6 +1503,7 @@ sccp_call_describe(
 		    number, lip, (unsigned)my_port, rip, (unsigned)other_port,
 		    vip);
 		buf_printf(out, "G711Ulaw64k %u bytes no vad\n", G711_BYTES);
+		describe_mode(st, out);
 		if (st->secure) {
 			char key[SRTPC_B64_SIZE];
 			size_t n = srtpc_key_len(SECURE_SUITE) +
@@ -1396,6 +1543,39 @@ sccp_call_describe(
 			    "Lost - (media phone to phone)\n");
 		buf_puts(out, "Jitter 0 Latency 0 callingDn -1 calledDn -1\n");
 	}
+}
+
+/* The SRTP streams that flow around the CME: phone to phone, no relay
+ * leg, so no ports of ours and no counters. */
+static void
+show_rtp_around(struct buf *out)
+{
+	const struct stream *st;
+	unsigned n = 0;
+
+	buf_printf(out, "\nMedia mode: %s (voice service voip)\n",
+	    call.d != NULL && call.d->cfg->voip.media == MEDIA_FLOW_AROUND
+	        ? "flow-around"
+	        : "flow-through");
+	for (st = call.streams; st != NULL; st = st->next) {
+		char aip[INET_ADDRSTRLEN], bip[INET_ADDRSTRLEN];
+
+		if (!st->secure || !st->flow_around)
+			continue;
+		if (n++ == 0)
+			buf_printf(out,
+			    "Flow-around streams (SRTP phone to phone, not "
+			    "through the CME: no relay counters):\n"
+			    "%-4s %-10s %-10s %-9s %-15s %-9s %-15s %s\n",
+			    "No.", "CallId", "dstCallId", "RTP", "IP", "dstRTP",
+			    "dstIP", "Security");
+		ip_str(st->a_ip, aip, sizeof(aip));
+		ip_str(st->b_ip, bip, sizeof(bip));
+		buf_printf(out, "%-4u %-10u %-10u %-9u %-15s %-9u %-15s SRTP\n",
+		    n, (unsigned)st->a_ref, (unsigned)st->b_ref,
+		    (unsigned)st->a_port, aip, (unsigned)st->b_port, bip);
+	}
+	buf_printf(out, "Found %u flow-around streams\n", n);
 }
 
 void
@@ -1446,4 +1626,5 @@ sccp_call_show_rtp(struct buf *out)
 		}
 	}
 	buf_printf(out, "Found %u active RTP connections\n", n);
+	show_rtp_around(out);
 }
