@@ -23,7 +23,7 @@ import pytest
 from test_sccp import pdu, wait_for
 from test_sccp_calls import (CONNECTED, KEYPAD, OFFHOOK, ONHOOK, ONHOOK_S,
                              RINGIN, cme, phones, pump_all)  # noqa: F401
-from test_sccp_srtp import Srtp, exchange, secure_cme, tls_phones  # noqa
+from secure_fixture import Srtp, exchange, secure_cme, tls_phones  # noqa
 
 CONFERENCE, TRANSFER = 13, 4
 
