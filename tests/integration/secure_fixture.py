@@ -61,9 +61,9 @@ def kdf(master_key, master_salt, label, n):
 
 
 class Srtp:
-    """One SRTP direction (AES_CM_128_HMAC_SHA1_32) whose rollover
-    counter starts at 0: a new stream's packets authenticate only if the
-    sender restarted its packet index with the new keys."""
+    """One SRTP direction (AES_CM_128_HMAC_SHA1_32); the caller keeps
+    the rollover counter (roc, 0 for a new stream), so the packet index
+    is roc << 16 | seq (RFC 3711 3.3.1)."""
 
     def __init__(self, key_salt):
         mk, ms = key_salt[:16], key_salt[16:30]
@@ -83,7 +83,7 @@ class Srtp:
 
     def protect(self, seq, ts, ssrc, payload):
         hdr = struct.pack(">BBHII", 0x80, 0, seq, ts, ssrc)
-        ks = self._keystream(ssrc, seq, len(payload))
+        ks = self._keystream(ssrc, self.roc << 16 | seq, len(payload))
         body = hdr + bytes(a ^ b for a, b in zip(payload, ks))
         return body + self._tag(body)
 
@@ -92,7 +92,7 @@ class Srtp:
         if not hmac.compare_digest(self._tag(body), tag):
             return None
         seq, _, ssrc = struct.unpack(">HII", body[2:12])
-        ks = self._keystream(ssrc, seq, len(body) - 12)
+        ks = self._keystream(ssrc, self.roc << 16 | seq, len(body) - 12)
         return bytes(a ^ b for a, b in zip(body[12:], ks))
 
 

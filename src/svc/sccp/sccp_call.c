@@ -228,15 +228,21 @@ lamp_mode(int state)
 }
 
 static struct stream *stream_of(const struct dev *d, uint32_t ref);
+static int leg_state(const struct dev *d, uint32_t ref);
 
-/* spec 10.3: 3 Encrypted while a secure stream runs, else 1
- * NotAuthenticated (ringing, hold, conference, plain RTP). */
+/* spec 10.3: 3 Encrypted while the leg is connected and a secure stream
+ * runs, else 1 NotAuthenticated (ringing, hold, conference, plain RTP).
+ * The leg's new state counts: the view of a leg going on hold is sent
+ * before its stream closes. */
 static uint32_t
 security_of(const struct dev *d, uint32_t ref)
 {
 	const struct stream *st = stream_of(d, ref);
 
-	return st != NULL && st->secure && st->started ? 3 : 1;
+	return st != NULL && st->secure && st->started &&
+	        leg_state(d, ref) == CC_CONNECTED
+	    ? 3
+	    : 1;
 }
 
 static void
