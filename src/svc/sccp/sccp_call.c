@@ -1396,6 +1396,9 @@ sccp_call_describe(
 			    (unsigned long long)rx,
 			    (unsigned long long)(rx * G711_BYTES),
 			    (unsigned long long)leg_lost(k));
+			buf_printf(out, "RTCP Tx Pkts %llu Rx Pkts %llu\n",
+			    (unsigned long long)k->rtcp_rx,
+			    (unsigned long long)k->rtcp_tx);
 		} else
 			buf_puts(out,
 			    "Tx Pkts - bytes - Rx Pkts - bytes - "
