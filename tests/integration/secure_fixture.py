@@ -189,6 +189,7 @@ class TlsPhone(Phone):
         self.info_by_ref = {}    # call reference -> the last status
         self.smt_addr = None
         self.smt_plain = None    # the last StartMediaTransmission had no key
+        self.orc_plain = None    # the last OpenReceiveChannel had no key
         super().__init__(port, mac, self.rtp.getsockname()[1])
 
     def _connect(self, port):
@@ -202,9 +203,11 @@ class TlsPhone(Phone):
             if alg == 0 and kl == 0:
                 assert body[36:66] == bytes(30), "key bytes with alg 0"
                 self.plain.append(("rx", party))
+                self.orc_plain = True
             else:
                 assert alg == 1 and kl == 16 and sl == 14, (alg, kl, sl)
                 self.add_key("rx", body[36:52] + body[52:66], party)
+                self.orc_plain = False
         elif mid == SMT:
             port = struct.unpack("<I", body[28:32])[0]
             ip = socket.inet_ntoa(body[12:16])

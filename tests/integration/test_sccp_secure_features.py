@@ -62,7 +62,7 @@ def status(p, ref=None):
 def fresh(*ps):
     """Forget the media addresses so the next stream can be waited for."""
     for p in ps:
-        p.smt_addr = p.smt_plain = None
+        p.smt_addr = p.smt_plain = p.orc_plain = None
 
 
 def stream_up(everyone, x, y, secure, what):
@@ -77,10 +77,12 @@ def stream_up(everyone, x, y, secure, what):
         (what, x.info_by_ref, y.info_by_ref)
     if secure:
         assert x.smt_plain is False and y.smt_plain is False
+        assert x.orc_plain is False and y.orc_plain is False
         srtp_flow(x, y, 7)
         srtp_flow(y, x, 65534)      # the sequence wraps: ROC 1
     else:
         assert x.smt_plain and y.smt_plain, what
+        assert x.orc_plain and y.orc_plain, what
         assert x.smt_addr == ("127.0.0.1", y.rtp_port), what
         assert y.smt_addr == ("127.0.0.1", x.rtp_port), what
         rtp_flow(x, y)
