@@ -5,8 +5,12 @@ SRTP both ways through the CME's media relay, each phone protecting its
 G.711 test pattern with the StartMediaTransmission key and checking what
 it receives with the OpenReceiveChannel key (authenticated, decrypted to
 the pattern, nothing lost); a call with the mode-none phone is plain
-phone-to-phone RTP; calling a phone that is in a call is busy."""
+phone-to-phone RTP; calling a phone that is in a call is busy.  RTCP
+sender reports go to the media port + 1: SRTCP through the relay (whose
+RTCP counters move) on an encrypted call, plain RTCP phone to phone
+otherwise."""
 import json
+import re
 import subprocess
 import threading
 import time
@@ -57,11 +61,21 @@ def test_encrypted_call_carries_srtp_both_ways(daemons, tmp_path):
     wait_for(lambda: not registered_rows(d), "unregistration")
 
 
+def check_rtcp(call, peer):
+    """Sender reports every 300 ms both ways, all authentic and
+    well-formed; what one phone sent the other received (but for one
+    in flight at hang-up)."""
+    pk, pp = call["packets"], peer["packets"]
+    assert pk["rtcp_sent"] >= 4 and pk["rtcp_received"] >= 4, pk
+    assert pk["rtcp_auth_failed"] == 0 and pk["rtcp_malformed"] == 0, pk
+    assert pk["rtcp_received"] >= pp["rtcp_sent"] - 1, (pk, pp)
+
+
 def test_call_with_the_mode_none_phone_is_plain_rtp(daemons, tmp_path):
     d = make_secure_cme(daemons)
     # ephone 4 (mode none, TCP) calls ephone 1 (encrypted, TLS).
     p, rep = run_phone(d, tmp_path / "ph", [PH[4][0], PH[1][0]], "--call",
-                       PH[1][1], hold=2)
+                       PH[1][1], "--rtcp-interval-ms", "300", hold=2)
     assert p.returncode == 0, p.stderr
     (a,), (b,) = calls(rep, 4), calls(rep, 1)
     assert rep[PH[4][0]]["sccp"]["transport"] == "TCP"
@@ -70,6 +84,8 @@ def test_call_with_the_mode_none_phone_is_plain_rtp(daemons, tmp_path):
     for c in (a, b):
         check_media(c, False)
         assert c["security_status"] != 3, c
+    check_rtcp(a, b)        # plain RTCP phone to phone
+    check_rtcp(b, a)
 
 
 def test_calling_a_phone_in_a_call_is_busy(daemons, tmp_path):
@@ -124,3 +140,44 @@ def test_hold_and_resume_bring_a_new_srtp_stream(daemons, tmp_path):
         # keys after the resume: both streams authenticate.
         check_media(c, True)
         assert c["streams"] == 2, c
+
+
+def test_srtcp_sender_reports_cross_the_relay(daemons, tmp_path):
+    d = make_secure_cme(daemons)
+    call = subprocess.Popen(
+        phone_args(d, tmp_path / "ph", [PH[1][0], PH[2][0]], "--call",
+                   PH[2][1], "--rtcp-interval-ms", "300", hold=4),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    err = []
+    reader = threading.Thread(
+        target=lambda: err.extend(iter(call.stderr.readline, "")),
+        daemon=True)
+    reader.start()
+
+    def relay_rtcp():
+        out = d.cli("show ephone offhook", check=True).stdout
+        return [(int(t), int(r)) for t, r in
+                re.findall(r"RTCP Tx Pkts (\d+) Rx Pkts (\d+)", out)]
+
+    try:
+        wait_for(lambda: sum(": connected" in x for x in err) >= 2 or
+                 call.poll() is not None, "the call", tries=600)
+        assert call.poll() is None, "".join(err)
+        # Both relay legs received SRTCP from their phone and sent the
+        # other phone's, re-protected.
+        counts = wait_for(lambda: (lambda c: c if len(c) == 2 and all(
+            t >= 2 and r >= 2 for t, r in c) else None)(relay_rtcp()),
+            "the relay's RTCP counters", tries=50)
+        assert "Active Secure Call" in d.cli("show ephone offhook").stdout
+    finally:
+        out, _ = call.communicate(timeout=60)
+        reader.join(timeout=5)
+    assert call.returncode == 0, "".join(err)
+    rep = {x["mac"]: x for x in json.loads(out)}
+    (a,), (b,) = calls(rep, 1), calls(rep, 2)
+    for c in (a, b):
+        check_media(c, True)
+    # The phones check SRTCP with their receive keys: what they got
+    # was protected by the relay with the keys the CME gave them.
+    check_rtcp(a, b)
+    check_rtcp(b, a)

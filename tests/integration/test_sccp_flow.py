@@ -1,5 +1,5 @@
 """Media flow-around and the chapter's exceptions, with raw TLS phones in
-encrypted mode (securecme.py):
+encrypted mode (secure_fixture.py):
 
 * `media flow-around` (voice service voip): a secure call gets two keys
   end to end, A's transmit key is B's receive key and the other way
@@ -21,7 +21,7 @@ import base64
 import re
 import struct
 
-from securecme import exchange, start_secure_cme, tls_phones
+from secure_fixture import exchange, start_secure_cme, tls_phones
 from test_sccp import pdu, wait_for
 from test_sccp_calls import (HOLD, KEYPAD, OFFHOOK, ONHOOK, ONHOOK_S,
                              RINGIN, pump_all)

@@ -20,11 +20,10 @@ import struct
 
 import pytest
 
-from securecme import Srtp, exchange, tls_phones
 from test_sccp import pdu, wait_for
 from test_sccp_calls import (CONNECTED, KEYPAD, OFFHOOK, ONHOOK, ONHOOK_S,
                              RINGIN, cme, phones, pump_all)  # noqa: F401
-from test_sccp_srtp import secure_cme  # noqa: F401 (fixture)
+from secure_fixture import Srtp, exchange, secure_cme, tls_phones  # noqa
 
 CONFERENCE, TRANSFER = 13, 4
 

@@ -9,23 +9,17 @@ derivation and keystream, HMAC-SHA1 tag) on top of Python's
 cryptography; the relay re-protects it for the other leg, and the other
 phone authenticates and decrypts it with its receive key.  Tampered and
 replayed packets never come out of the relay; CallInfo says encrypted;
-every resume brings new keys.  The fixture, the TLS phones and the
-RFC 3711 code are in securecme.py (shared with test_sccp_offhook and
-test_sccp_flow); secure_cme is re-exported here for the suites that
-import it from this module."""
+every resume brings new keys.  The fixture, the phones and that SRTP
+implementation are in secure_fixture.py."""
 import os
 import socket
 
 import pytest
 
-from securecme import Srtp, exchange, start_secure_cme, tls_phones
+from secure_fixture import (Srtp, exchange, secure_cme,  # noqa: F401
+                            tls_phones)
 from test_sccp import pdu
 from test_sccp_calls import HOLD, OFFHOOK, RINGIN, pump_all
-
-
-@pytest.fixture
-def secure_cme(daemons, tmp_path, secrets):
-    return start_secure_cme(daemons, tmp_path, secrets)
 
 
 def test_encrypted_call_carries_srtp_through_the_relay(secure_cme):

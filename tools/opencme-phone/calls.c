@@ -8,8 +8,12 @@
  * carrying a test pattern derived from the sequence number, SRTP with
  * the StartMediaTransmission (transmit) key, received packets checked
  * with the OpenReceiveChannel (receive) key (../shared/spec/sccp.md
- * sections 8, 9, 12).  One thread per phone: everything is driven from
- * one poll loop.  Keys are never logged.
+ * sections 8, 9, 12); RTCP on the media port + 1: an RFC 3550 sender
+ * report (with a reception report block and an SDES CNAME) every
+ * --rtcp-interval-ms, SRTCP with the same keys when the stream is
+ * secure, and received RTCP/SRTCP checked and counted.  One thread per
+ * phone: everything is driven from one poll loop.  Keys are never
+ * logged.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +40,12 @@
 #define PKT_CAP 256
 #define RX_BATCH 64
 #define TX_CATCH_UP 5
+#define RTCP_CAP 256
+#define RTCP_SR 200
+#define RTCP_RR 201
+#define RTCP_SDES 202
+#define NTP_UNIX_OFFSET 2208988800u /* 1900 to 1970, in seconds */
+#define PORT_PAIR_TRIES 32
 
 enum {
 	ST_OFFHOOK = 1,
@@ -110,7 +120,7 @@ phone_call_state_name(uint32_t state)
 
 struct stream {
 	int used;
-	int fd;
+	int fd, rtcp_fd; /* RTP on port, RTCP on port + 1 (-1: none) */
 	uint16_t port;
 	uint32_t party, ref;
 	int rx_on, tx_on;
@@ -125,6 +135,11 @@ struct stream {
 	uint16_t max_seq;
 	uint32_t cycles, first_ext;
 	uint64_t rx_count;
+	/* RTCP: the next sender report; what this SSRC sent; the SSRC
+	 * heard and the counts at the last report (fraction lost). */
+	double next_rtcp;
+	uint32_t tx_packets, tx_octets, rx_ssrc;
+	uint64_t expected_prior, received_prior;
 	struct phone_call *call;
 };
 
@@ -220,6 +235,22 @@ pattern(uint16_t seq, size_t i)
 	return (uint8_t)(seq + i);
 }
 
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
 static void
 stream_fold(struct stream *s)
 {
@@ -243,8 +274,10 @@ stream_free(struct stream *s)
 	srtpc_session_free(s->tx);
 	if (s->fd >= 0)
 		close(s->fd);
+	if (s->rtcp_fd >= 0)
+		close(s->rtcp_fd);
 	memset(s, 0, sizeof(*s));
-	s->fd = -1;
+	s->fd = s->rtcp_fd = -1;
 }
 
 static struct stream *
@@ -256,14 +289,57 @@ stream_find(struct rt *r, uint32_t party)
 	return NULL;
 }
 
-/* A new stream with its own UDP socket on the phone's address; NULL when
- * every slot is taken or the socket cannot be opened. */
+/* A UDP socket on ip (host order) and port (0: any); -1 on failure. */
+static int
+udp_bound(uint32_t ip, uint16_t port, uint16_t *got)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(ip);
+	sin.sin_port = htons(port);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &sl) < 0) {
+		close(fd);
+		return -1;
+	}
+	*got = ntohs(sin.sin_port);
+	return fd;
+}
+
+/* RTP on an even port P and RTCP on P + 1, as phones use; after
+ * PORT_PAIR_TRIES the last RTP socket without RTCP.  0 or -1. */
+static int
+port_pair(uint32_t ip, int *rtp_fd, int *rtcp_fd, uint16_t *port)
+{
+	uint16_t p = 0, q;
+
+	*rtp_fd = *rtcp_fd = -1;
+	for (int i = 0; i < PORT_PAIR_TRIES; i++) {
+		if (*rtp_fd >= 0)
+			close(*rtp_fd);
+		if ((*rtp_fd = udp_bound(ip, 0, &p)) < 0)
+			return -1;
+		if (p % 2 != 0 || p == 65534)
+			continue;
+		if ((*rtcp_fd = udp_bound(ip, (uint16_t)(p + 1), &q)) >= 0)
+			break;
+	}
+	*port = p;
+	return 0;
+}
+
+/* A new stream with its own UDP sockets on the phone's address; NULL
+ * when every slot is taken or no socket can be opened. */
 static struct stream *
 stream_new(struct rt *r, uint32_t party, uint32_t ref)
 {
 	struct stream *s = NULL;
-	struct sockaddr_in sin;
-	socklen_t sl = sizeof(sin);
 
 	for (size_t i = 0; i < MAX_STREAMS && s == NULL; i++)
 		if (!r->st[i].used)
@@ -271,19 +347,10 @@ stream_new(struct rt *r, uint32_t party, uint32_t ref)
 	if (s == NULL)
 		return NULL;
 	memset(s, 0, sizeof(*s));
-	s->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->fd < 0)
-		return NULL;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(r->local_ip);
-	if (bind(s->fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    getsockname(s->fd, (struct sockaddr *)&sin, &sl) < 0) {
-		close(s->fd);
-		s->fd = -1;
+	if (port_pair(r->local_ip, &s->fd, &s->rtcp_fd, &s->port) < 0) {
+		s->fd = s->rtcp_fd = -1;
 		return NULL;
 	}
-	s->port = ntohs(sin.sin_port);
 	s->used = 1;
 	s->party = party;
 	s->ref = ref;
@@ -393,6 +460,9 @@ on_smt(struct rt *r, const struct sccp_start_media_transmission *smt)
 	    (uint32_t)rnd[8] << 8 | rnd[9];
 	s->tx_on = 1;
 	s->next_tx = now_s();
+	s->tx_packets = s->tx_octets = 0; /* a new SSRC */
+	if (p->o->rtcp_ms != 0)
+		s->next_rtcp = s->next_tx + p->o->rtcp_ms / 1000.0;
 	if (s->call != NULL) {
 		s->call->tx_alg = smt->key.algorithm_id;
 		s->call->streams++;
@@ -443,9 +513,12 @@ tx_one(struct stream *s)
 	    srtpc_protect_rtp(s->tx, pkt, &len, sizeof(pkt)) != SRTPC_OK)
 		return;
 	if (sendto(s->fd, pkt, len, MSG_NOSIGNAL, (struct sockaddr *)&s->dst,
-	        sizeof(s->dst)) == (ssize_t)len &&
-	    s->call != NULL)
-		s->call->sent++;
+	        sizeof(s->dst)) == (ssize_t)len) {
+		s->tx_packets++;
+		s->tx_octets += PAYLOAD;
+		if (s->call != NULL)
+			s->call->sent++;
+	}
 	s->seq++;
 	s->ts += PAYLOAD;
 }
@@ -517,6 +590,7 @@ rx_ready(struct stream *s)
 			continue;
 		}
 		c->received++;
+		s->rx_ssrc = get32(pkt + 8);
 		seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
 		rx_seq(s, seq);
 		if (len - (size_t)h != PAYLOAD)
@@ -526,6 +600,154 @@ rx_ready(struct stream *s)
 				bad = 1;
 		if (bad)
 			c->bad_pattern++;
+	}
+}
+
+/* ---- RTCP (RFC 3550 6.4), SRTCP (RFC 3711 3.4) ---- */
+
+/* The reception report block about the stream heard (RFC 3550 6.4.1):
+ * fraction lost since the last report, cumulative lost, extended
+ * highest sequence number; jitter and LSR/DLSR 0. */
+static void
+rtcp_report_block(struct stream *s, uint8_t *b)
+{
+	uint64_t ext = (uint64_t)s->cycles + s->max_seq;
+	uint64_t expected = ext - s->first_ext + 1;
+	uint64_t exp_int = expected - s->expected_prior;
+	uint64_t rcv_int = s->rx_count - s->received_prior;
+	uint32_t lost =
+	    expected > s->rx_count ? (uint32_t)(expected - s->rx_count) : 0;
+	uint32_t fraction = 0;
+
+	if (exp_int != 0 && exp_int > rcv_int)
+		fraction = (uint32_t)(((exp_int - rcv_int) << 8) / exp_int);
+	s->expected_prior = expected;
+	s->received_prior = s->rx_count;
+	if (lost > 0x7FFFFF)
+		lost = 0x7FFFFF;
+	memset(b, 0, 24);
+	put32(b, s->rx_ssrc);
+	put32(b + 4, (fraction > 255 ? 255 : fraction) << 24 | lost);
+	put32(b + 8, (uint32_t)ext);
+}
+
+/* A compound RTCP packet: SR (with a report block once something was
+ * heard) and SDES CNAME; its length. */
+static size_t
+rtcp_build(struct stream *s, const char *cname, uint8_t *pkt)
+{
+	struct timespec ts;
+	int rc = s->rx_started ? 1 : 0;
+	size_t n = 28 + 24 * (size_t)rc, cl = strlen(cname), sdes;
+	uint64_t frac;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	frac = ((uint64_t)ts.tv_nsec << 32) / 1000000000u;
+	pkt[0] = (uint8_t)(0x80 | rc);
+	pkt[1] = RTCP_SR;
+	pkt[2] = 0;
+	pkt[3] = (uint8_t)(n / 4 - 1);
+	put32(pkt + 4, s->ssrc);
+	put32(pkt + 8, (uint32_t)((uint64_t)ts.tv_sec + NTP_UNIX_OFFSET));
+	put32(pkt + 12, (uint32_t)frac);
+	put32(pkt + 16, s->ts);
+	put32(pkt + 20, s->tx_packets);
+	put32(pkt + 24, s->tx_octets);
+	if (rc)
+		rtcp_report_block(s, pkt + 28);
+	/* SDES: SSRC, CNAME item, end item, padded to 32 bits. */
+	if (cl > 64)
+		cl = 64;
+	sdes = (4 + 4 + 2 + cl + 1 + 3) & ~(size_t)3;
+	memset(pkt + n, 0, sdes);
+	pkt[n] = 0x81;
+	pkt[n + 1] = RTCP_SDES;
+	pkt[n + 3] = (uint8_t)(sdes / 4 - 1);
+	put32(pkt + n + 4, s->ssrc);
+	pkt[n + 8] = 1; /* CNAME */
+	pkt[n + 9] = (uint8_t)cl;
+	memcpy(pkt + n + 10, cname, cl);
+	return n + sdes;
+}
+
+static void
+rtcp_due(struct rt *r, struct stream *s, double t)
+{
+	uint8_t pkt[RTCP_CAP];
+	struct sockaddr_in dst;
+	size_t len;
+
+	if (!s->used || !s->tx_on || s->rtcp_fd < 0 || s->next_rtcp == 0 ||
+	    t < s->next_rtcp)
+		return;
+	s->next_rtcp += r->p->o->rtcp_ms / 1000.0;
+	if (s->next_rtcp < t)
+		s->next_rtcp = t + r->p->o->rtcp_ms / 1000.0;
+	len = rtcp_build(s, r->p->name, pkt);
+	if (s->tx != NULL &&
+	    srtpc_protect_rtcp(s->tx, pkt, &len, sizeof(pkt)) != SRTPC_OK)
+		return;
+	dst = s->dst;
+	dst.sin_port = htons((uint16_t)(ntohs(s->dst.sin_port) + 1));
+	if (sendto(s->rtcp_fd, pkt, len, MSG_NOSIGNAL, (struct sockaddr *)&dst,
+	        sizeof(dst)) == (ssize_t)len &&
+	    s->call != NULL)
+		s->call->rtcp_sent++;
+}
+
+/* RFC 3550 A.2: version 2, the first packet an SR or RR, the lengths
+ * add up to the datagram. */
+static int
+rtcp_valid(const uint8_t *pkt, size_t len)
+{
+	size_t off = 0;
+
+	if (len < 8 || (pkt[1] != RTCP_SR && pkt[1] != RTCP_RR))
+		return 0;
+	while (off < len) {
+		size_t n;
+
+		if (len - off < 4 || (pkt[off] >> 6) != 2)
+			return 0;
+		n = ((size_t)(pkt[off + 2] << 8 | pkt[off + 3]) + 1) * 4;
+		if (n > len - off)
+			return 0;
+		off += n;
+	}
+	return 1;
+}
+
+static void
+rtcp_rx_ready(struct stream *s)
+{
+	struct phone_call *c = s->call;
+
+	for (int n = 0; n < RX_BATCH; n++) {
+		uint8_t pkt[RTCP_CAP + 64];
+		ssize_t got = recv(s->rtcp_fd, pkt, sizeof(pkt), 0);
+		size_t len;
+
+		if (got < 0)
+			return;
+		if (!s->rx_on || c == NULL)
+			continue;
+		len = (size_t)got;
+		if (s->rx != NULL) {
+			int rc = srtpc_unprotect_rtcp(s->rx, pkt, &len);
+
+			if (rc == SRTPC_E_AUTH || rc == SRTPC_E_REPLAY) {
+				c->rtcp_auth_failed++;
+				continue;
+			}
+			if (rc != SRTPC_OK) {
+				c->rtcp_malformed++;
+				continue;
+			}
+		}
+		if (rtcp_valid(pkt, len))
+			c->rtcp_received++;
+		else
+			c->rtcp_malformed++;
 	}
 }
 
@@ -799,12 +1021,13 @@ phone_calls_run(struct phone *p, struct phone_link *l)
 	r.hdr = sccp_hdr_version_for(0xFFFF, p->sccp.proto);
 	r.local_ip = p->source_ip ? p->source_ip : phone_link_local_ip(l);
 	for (size_t i = 0; i < MAX_STREAMS; i++)
-		r.st[i].fd = -1;
+		r.st[i].fd = r.st[i].rtcp_fd = -1;
 	if (in_run && p->index == 0)
 		r.phase = CALLER_WAIT_ALL;
 	for (;;) {
-		struct pollfd pf[1 + MAX_STREAMS];
-		struct stream *ps[1 + MAX_STREAMS];
+		struct pollfd pf[1 + 2 * MAX_STREAMS];
+		struct stream *ps[1 + 2 * MAX_STREAMS];
+		int is_rtcp[1 + 2 * MAX_STREAMS];
 		double t = now_s(), next;
 		int nf = 1, ms;
 
@@ -833,8 +1056,10 @@ phone_calls_run(struct phone *p, struct phone_link *l)
 			rc = -1;
 			break;
 		}
-		for (size_t i = 0; i < MAX_STREAMS; i++)
+		for (size_t i = 0; i < MAX_STREAMS; i++) {
 			tx_due(&r.st[i], t);
+			rtcp_due(&r, &r.st[i], t);
+		}
 		if (t >= next_ka) {
 			struct buf b = BUF_INIT;
 
@@ -868,9 +1093,19 @@ phone_calls_run(struct phone *p, struct phone_link *l)
 				continue;
 			if (s->tx_on)
 				next = dmin(next, s->next_tx);
+			if (s->tx_on && s->next_rtcp != 0 && s->rtcp_fd >= 0)
+				next = dmin(next, s->next_rtcp);
 			pf[nf].fd = s->fd;
 			pf[nf].events = POLLIN;
 			pf[nf].revents = 0;
+			is_rtcp[nf] = 0;
+			ps[nf++] = s;
+			if (s->rtcp_fd < 0)
+				continue;
+			pf[nf].fd = s->rtcp_fd;
+			pf[nf].events = POLLIN;
+			pf[nf].revents = 0;
+			is_rtcp[nf] = 1;
 			ps[nf++] = s;
 		}
 		ms = (int)((next - t) * 1000.0);
@@ -887,7 +1122,9 @@ phone_calls_run(struct phone *p, struct phone_link *l)
 			break;
 		}
 		for (int i = 1; i < nf; i++)
-			if (pf[i].revents & POLLIN)
+			if ((pf[i].revents & POLLIN) && is_rtcp[i])
+				rtcp_rx_ready(ps[i]);
+			else if (pf[i].revents & POLLIN)
 				rx_ready(ps[i]);
 		/* Bounded: a burst of signalling is handled over turns. */
 		for (int i = 0; i < 32 &&

@@ -47,7 +47,7 @@ usage(FILE *out)
 	    "       [--hold-seconds S] [--sccp-tls-port P] [--force-tcp]\n"
 	    "       [--tls-keylog FILE] [--call NUMBER] [--no-answer] "
 	    "[--ring-ms MS]\n"
-	    "       [--hold-resume]\n");
+	    "       [--hold-resume] [--rtcp-interval-ms MS]\n");
 }
 
 static void
@@ -364,13 +364,19 @@ report_calls(FILE *f, const struct phone *p)
 		    ",\n     \"streams\": %u, \"packets\": {\"sent\": %llu, "
 		    "\"received\": %llu, \"auth_failed\": %llu, "
 		    "\"replayed\": %llu, \"bad_pattern\": %llu, "
-		    "\"lost\": %llu}}",
+		    "\"lost\": %llu,\n     \"rtcp_sent\": %llu, "
+		    "\"rtcp_received\": %llu, \"rtcp_auth_failed\": %llu, "
+		    "\"rtcp_malformed\": %llu}}",
 		    c->streams, (unsigned long long)c->sent,
 		    (unsigned long long)c->received,
 		    (unsigned long long)c->auth_failed,
 		    (unsigned long long)c->replayed,
 		    (unsigned long long)c->bad_pattern,
-		    (unsigned long long)c->lost);
+		    (unsigned long long)c->lost,
+		    (unsigned long long)c->rtcp_sent,
+		    (unsigned long long)c->rtcp_received,
+		    (unsigned long long)c->rtcp_auth_failed,
+		    (unsigned long long)c->rtcp_malformed);
 	}
 	fprintf(f, "%s]", p->n_calls ? "\n   " : "");
 }
@@ -564,6 +570,7 @@ main(int argc, char **argv)
 		O_NO_ANSWER,
 		O_RING_MS,
 		O_HOLD_RESUME,
+		O_RTCP_MS,
 		O_HELP,
 	};
 	static const struct option longopts[] = {
@@ -592,6 +599,7 @@ main(int argc, char **argv)
 	    {"no-answer", no_argument, NULL, O_NO_ANSWER},
 	    {"ring-ms", required_argument, NULL, O_RING_MS},
 	    {"hold-resume", no_argument, NULL, O_HOLD_RESUME},
+	    {"rtcp-interval-ms", required_argument, NULL, O_RTCP_MS},
 	    {"help", no_argument, NULL, O_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -608,6 +616,7 @@ main(int argc, char **argv)
 	o.state_dir = "phones";
 	o.timeout_s = 10;
 	o.ring_ms = 300;
+	o.rtcp_ms = 5000;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_TFTP:
@@ -755,6 +764,13 @@ main(int argc, char **argv)
 			if (parse_uint(optarg, 600000, &o.ring_ms) < 0) {
 				fprintf(
 				    stderr, PROG ": --ring-ms is 0..600000\n");
+				return 2;
+			}
+			break;
+		case O_RTCP_MS:
+			if (parse_uint(optarg, 600000, &o.rtcp_ms) < 0) {
+				fprintf(stderr,
+				    PROG ": --rtcp-interval-ms is 0..600000\n");
 				return 2;
 			}
 			break;

@@ -52,6 +52,7 @@ struct phone_opts {
 	int no_answer; /* --no-answer: let incoming calls ring */
 	int hold_resume; /* --hold-resume: the --call phone holds, resumes */
 	unsigned ring_ms; /* --ring-ms: ring this long before answering */
+	unsigned rtcp_ms; /* --rtcp-interval-ms: RTCP SR period, 0 = none */
 	size_t n_phones; /* phones in this run */
 };
 
@@ -119,6 +120,10 @@ struct phone_call {
 	uint32_t rx_alg, tx_alg; /* key algorithm of the last ORC/SMT */
 	unsigned streams; /* StartMediaTransmission received */
 	uint64_t sent, received, auth_failed, replayed, bad_pattern, lost;
+	/* RTCP on port + 1: SRs sent; compound packets received that
+	 * passed SRTCP (or were plain) and parse; failed SRTCP checks
+	 * (tag or replay); undecodable ones. */
+	uint64_t rtcp_sent, rtcp_received, rtcp_auth_failed, rtcp_malformed;
 };
 
 struct phone {

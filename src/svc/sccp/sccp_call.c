@@ -237,15 +237,21 @@ lamp_mode(int state)
 }
 
 static struct stream *stream_of(const struct dev *d, uint32_t ref);
+static int leg_state(const struct dev *d, uint32_t ref);
 
-/* spec 10.3: 3 Encrypted while a secure stream runs, else 1
- * NotAuthenticated (ringing, hold, conference, plain RTP). */
+/* spec 10.3: 3 Encrypted while the leg is connected and a secure stream
+ * runs, else 1 NotAuthenticated (ringing, hold, conference, plain RTP).
+ * The leg's new state counts: the view of a leg going on hold is sent
+ * before its stream closes. */
 static uint32_t
 security_of(const struct dev *d, uint32_t ref)
 {
 	const struct stream *st = stream_of(d, ref);
 
-	return st != NULL && st->secure && st->started ? 3 : 1;
+	return st != NULL && st->secure && st->started &&
+	        leg_state(d, ref) == CC_CONNECTED
+	    ? 3
+	    : 1;
 }
 
 static void
@@ -1537,6 +1543,9 @@ sccp_call_describe(
 			    (unsigned long long)rx,
 			    (unsigned long long)k->tx_octets,
 			    (unsigned long long)leg_lost(k));
+			buf_printf(out, "RTCP Tx Pkts %llu Rx Pkts %llu\n",
+			    (unsigned long long)k->rtcp_rx,
+			    (unsigned long long)k->rtcp_tx);
 		} else
 			buf_puts(out,
 			    "Tx Pkts - bytes - Rx Pkts - bytes - "

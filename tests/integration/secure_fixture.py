@@ -1,10 +1,11 @@
-"""The encrypted-phone fixture shared by the SRTP suites
-(test_sccp_srtp, test_sccp_offhook, test_sccp_flow): a CME with TLS
-signalling and an imported MIC root, raw TLS phones in encrypted mode
-that record every key they are given (and add it to the log scan), and
-an SRTP implementation written from RFC 3711 (AES-CM key derivation and
-keystream, HMAC-SHA1 32-bit tag) on top of Python's cryptography,
-independent of the libsrtp the daemon uses."""
+"""What the encrypted-call suites share: a CME with an imported MIC root
+and certificates for raw phones (mic_cme, the secure_cme fixture), raw
+phones over TLS or TCP that record the keys, the plain streams and the
+CallInfo security status they are given (TlsPhone), and SRTP written
+here from RFC 3711 (AES-CM key derivation and keystream, HMAC-SHA1 32-bit
+tag) on top of Python's cryptography, independent of libsrtp (Srtp).
+Used by test_sccp_srtp, test_sccp_offhook, test_sccp_null_cipher and
+test_sccp_secure_features."""
 import base64
 import datetime
 import hashlib
@@ -14,6 +15,7 @@ import ssl
 import struct
 import time
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -26,6 +28,10 @@ from test_sccp import free_sccp_port, sccp_show, wait_for
 from test_sccp_calls import CALL_INFO, ORC, SMT, Phone
 
 MACS = ("001122336601", "001122336602", "001122336603")
+
+
+def dotted(mac):
+    return f"{mac[:4]}.{mac[4:8]}.{mac[8:]}"
 
 
 def key_forms(key_salt):
@@ -55,6 +61,10 @@ def kdf(master_key, master_salt, label, n):
 
 
 class Srtp:
+    """One SRTP direction (AES_CM_128_HMAC_SHA1_32); the caller keeps
+    the rollover counter (roc, 0 for a new stream), so the packet index
+    is roc << 16 | seq (RFC 3711 3.3.1)."""
+
     def __init__(self, key_salt):
         mk, ms = key_salt[:16], key_salt[16:30]
         self.ke = kdf(mk, ms, 0, 16)
@@ -73,7 +83,7 @@ class Srtp:
 
     def protect(self, seq, ts, ssrc, payload):
         hdr = struct.pack(">BBHII", 0x80, 0, seq, ts, ssrc)
-        ks = self._keystream(ssrc, seq, len(payload))
+        ks = self._keystream(ssrc, self.roc << 16 | seq, len(payload))
         body = hdr + bytes(a ^ b for a, b in zip(payload, ks))
         return body + self._tag(body)
 
@@ -82,11 +92,11 @@ class Srtp:
         if not hmac.compare_digest(self._tag(body), tag):
             return None
         seq, _, ssrc = struct.unpack(">HII", body[2:12])
-        ks = self._keystream(ssrc, seq, len(body) - 12)
+        ks = self._keystream(ssrc, self.roc << 16 | seq, len(body) - 12)
         return bytes(a ^ b for a, b in zip(body[12:], ks))
 
 
-# ---- phones over TLS with a MIC ----------------------------------------
+# ---- certificates and the CME ---------------------------------------------
 
 def mk_cert(cn, key, issuer=None, issuer_key=None, ca=False):
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
@@ -101,7 +111,70 @@ def mk_cert(cn, key, issuer=None, issuer_key=None, ca=False):
     return b.sign(issuer_key or key, hashes.SHA256())
 
 
+def client_ctx(cert_path, key_path, null_only=False):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE  # test_sccp checks the server
+    if null_only:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers("eNULL:!aNULL:@SECLEVEL=0")
+    ctx.load_cert_chain(cert_path, key_path)
+    return ctx
+
+
+def mic_cme(daemons, tmp_path, tel_lines, macs):
+    """A CME whose certificate server enrolled its `cme` trustpoint,
+    with a MIC root imported as trustpoint `mic` and TLS on port + 443;
+    tel_lines follow `telephony-service` (its ip source-address and
+    secure-signaling lines are added).  d.certs: mac -> (cert, key)
+    files of a phone certificate SEP<mac> under the MIC root; d.ctxs:
+    a TLS client context per mac, in order."""
+    hp, sp = free_port(), free_sccp_port()
+    lines = ["hostname CME1", "ip http server", f"ip http port {hp}",
+             "ip http source-address 127.0.0.1",
+             "crypto pki server myca", " grant auto", " no shutdown",
+             "crypto pki trustpoint myca", " revocation-check none",
+             "crypto pki trustpoint cme",
+             f" enrollment url http://127.0.0.1:{hp}",
+             " revocation-check none",
+             "crypto pki trustpoint mic", " enrollment terminal",
+             " revocation-check none",
+             "telephony-service", f" ip source-address 127.0.0.1 port {sp}",
+             " secure-signaling trustpoint cme",
+             f" secure-signaling port {sp + 443}"] + list(tel_lines)
+    d = daemons("\n".join(lines) + "\n", name="cme")
+    enroll(d, "cme")
+    root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    root = mk_cert("Test MIC Root", root_key, ca=True)
+    pem = root.public_bytes(serialization.Encoding.PEM).decode().strip()
+    p = d.cli(stdin=(f"configure terminal\ncrypto pki authenticate mic\n"
+                     f"{pem}\nquit\nyes\nend\n"))
+    assert "% Certificate successfully imported" in p.stdout, p.stdout
+    wait_for(lambda: f"port {sp + 443}" in sccp_show(d) and
+             "not listening" not in sccp_show(d), "the TLS listener")
+    d.certs, d.ctxs = {}, []
+    for mac in macs:
+        k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        c = mk_cert("SEP" + mac, k, root, root_key)
+        cp, kp = tmp_path / f"{mac}.pem", tmp_path / f"{mac}.key"
+        cp.write_bytes(c.public_bytes(serialization.Encoding.PEM))
+        kp.write_bytes(k.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption()))
+        d.certs[mac] = (cp, kp)
+        d.ctxs.append(client_ctx(cp, kp))
+    d.sp = sp
+    d.tls_port = sp + 443
+    return d
+
+
+# ---- phones ---------------------------------------------------------------
+
 class TlsPhone(Phone):
+    """A raw phone over TLS (ctx given) or TCP (ctx None, mode none)
+    with its own RTP socket; it records what it is given."""
+
     def __init__(self, port, mac, ctx, secrets=None):
         self.ctx = ctx
         # Every key this phone is given joins the test's secrets: the
@@ -113,22 +186,28 @@ class TlsPhone(Phone):
         self.rtp.settimeout(2)
         self.keys = []           # ("rx"|"tx", key||salt, party)
         self.info_security = []  # callSecurityStatus of each CallInfo
+        self.info_by_ref = {}    # call reference -> the last status
         self.smt_addr = None
+        self.smt_plain = None    # the last StartMediaTransmission had no key
+        self.orc_plain = None    # the last OpenReceiveChannel had no key
         super().__init__(port, mac, self.rtp.getsockname()[1])
 
     def _connect(self, port):
         raw = socket.create_connection(("127.0.0.1", port), timeout=10)
-        return self.ctx.wrap_socket(raw)
+        return self.ctx.wrap_socket(raw) if self.ctx is not None else raw
 
     def note(self, mid, body):
         if mid == ORC:
             party = struct.unpack("<I", body[4:8])[0]
             alg, kl, sl = struct.unpack("<IHH", body[28:36])
             if alg == 0 and kl == 0:
+                assert body[36:66] == bytes(30), "key bytes with alg 0"
                 self.plain.append(("rx", party))
+                self.orc_plain = True
             else:
                 assert alg == 1 and kl == 16 and sl == 14, (alg, kl, sl)
                 self.add_key("rx", body[36:52] + body[52:66], party)
+                self.orc_plain = False
         elif mid == SMT:
             port = struct.unpack("<I", body[28:32])[0]
             ip = socket.inet_ntoa(body[12:16])
@@ -137,12 +216,18 @@ class TlsPhone(Phone):
             alg, kl, sl = struct.unpack("<IHH", body[60:68])
             party = struct.unpack("<I", body[4:8])[0]
             if alg == 0 and kl == 0:
+                assert body[68:98] == bytes(30), "key bytes with alg 0"
                 self.plain.append(("tx", party))
+                self.smt_plain = True
             else:
                 assert alg == 1 and kl == 16 and sl == 14, (alg, kl, sl)
                 self.add_key("tx", body[68:84] + body[84:98], party)
+                self.smt_plain = False
         elif mid == CALL_INFO:
-            self.info_security.append(struct.unpack("<I", body[376:380])[0])
+            status = struct.unpack("<I", body[376:380])[0]
+            ref = struct.unpack("<I", body[132:136])[0]
+            self.info_security.append(status)
+            self.info_by_ref[ref] = status
         super().note(mid, body)
 
     def add_key(self, kind, key_salt, party):
@@ -156,72 +241,35 @@ class TlsPhone(Phone):
         return [k for k in self.keys if k[0] == kind][-1][1]
 
 
+# ---- the two-/three-phone encrypted CME -----------------------------------
+
 def start_secure_cme(daemons, tmp_path, secrets, extra=()):
     """A CME with a certificate server, its enrolled signalling
     certificate, an imported MIC root and three encrypted-mode ephones
     (1001, 1002, 1003) whose raw TLS phones (tls_phones) present
     certificates under that root; extra: configuration lines appended
     (e.g. "ephone-dn 2", " call-forward noan 1003 timeout 2")."""
-    hp, sp = free_port(), free_sccp_port()
-    lines = ["hostname CME1", "ip http server", f"ip http port {hp}",
-             "ip http source-address 127.0.0.1",
-             "crypto pki server myca", " grant auto", " no shutdown",
-             "crypto pki trustpoint myca", " revocation-check none",
-             "crypto pki trustpoint cme",
-             f" enrollment url http://127.0.0.1:{hp}",
-             " revocation-check none",
-             "crypto pki trustpoint mic", " enrollment terminal",
-             " revocation-check none",
-             "telephony-service", f" ip source-address 127.0.0.1 port {sp}",
-             " secure-signaling trustpoint cme",
-             f" secure-signaling port {sp + 443}",
-             " device-security-mode encrypted", " no auto-reg-ephone",
-             " max-conferences 2",
-             "ephone-dn 1", " number 1001", "ephone-dn 2", " number 1002",
-             "ephone-dn 3", " number 1003",
-             "ephone 1", f" mac-address {MACS[0][:4]}.{MACS[0][4:8]}."
-             f"{MACS[0][8:]}", " button 1:1",
-             "ephone 2", f" mac-address {MACS[1][:4]}.{MACS[1][4:8]}."
-             f"{MACS[1][8:]}", " button 1:2",
-             "ephone 3", f" mac-address {MACS[2][:4]}.{MACS[2][4:8]}."
-             f"{MACS[2][8:]}", " button 1:3"] + list(extra)
-    d = daemons("\n".join(lines) + "\n", name="cme")
-    enroll(d, "cme")
-    root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    root = mk_cert("Test MIC Root", root_key, ca=True)
-    pem = root.public_bytes(serialization.Encoding.PEM).decode().strip()
-    p = d.cli(stdin=(f"configure terminal\ncrypto pki authenticate mic\n"
-                     f"{pem}\nquit\nyes\nend\n"))
-    assert "% Certificate successfully imported" in p.stdout, p.stdout
-    wait_for(lambda: f"port {sp + 443}" in sccp_show(d) and
-             "not listening" not in sccp_show(d), "the TLS listener")
-    ctxs = []
-    for mac in MACS:
-        k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        c = mk_cert("SEP" + mac, k, root, root_key)
-        cp, kp = tmp_path / f"{mac}.pem", tmp_path / f"{mac}.key"
-        cp.write_bytes(c.public_bytes(serialization.Encoding.PEM))
-        kp.write_bytes(k.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.TraditionalOpenSSL,
-            serialization.NoEncryption()))
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE  # test_sccp checks the server
-        ctx.load_cert_chain(cp, kp)
-        ctxs.append(ctx)
-    d.tls_port = sp + 443
-    d.ctxs = ctxs
+    tel = [" device-security-mode encrypted", " no auto-reg-ephone",
+           " max-conferences 2",
+           "ephone-dn 1", " number 1001", "ephone-dn 2", " number 1002",
+           "ephone-dn 3", " number 1003"]
+    for i, mac in enumerate(MACS, 1):
+        tel += [f"ephone {i}", f" mac-address {dotted(mac)}",
+                f" button 1:{i}"]
+    d = mic_cme(daemons, tmp_path, tel + list(extra), MACS)
     d.secrets = secrets
     return d
 
 
+@pytest.fixture
+def secure_cme(daemons, tmp_path, secrets):
+    return start_secure_cme(daemons, tmp_path, secrets)
+
+
 def tls_phones(d, n=2):
-    ps = []
-    for mac, ctx in list(zip(MACS, d.ctxs))[:n]:
-        # Phone.__init__ connects through _connect when a subclass has it
-        ps.append(TlsPhone(d.tls_port, mac, ctx, d.secrets))
-    return ps
+    # Phone.__init__ connects through _connect
+    return [TlsPhone(d.tls_port, mac, ctx, d.secrets)
+            for mac, ctx in list(zip(MACS, d.ctxs))[:n]]
 
 
 def exchange(a, b, seq0, n=5, direct=False):
