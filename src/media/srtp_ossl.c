@@ -1,10 +1,14 @@
 /*
  * OpenSSL EVP primitives for libsrtp2 (see srtp_ossl.h and doc/design.md
  * "SRTP primitives").  Written against the interface of libsrtp2's
- * public <srtp2/cipher.h> and <srtp2/auth.h>; per packet nothing here
- * allocates or locks: each cipher keeps one keyed EVP_CIPHER_CTX and
- * only changes its IV, each HMAC one keyed EVP_MAC_CTX that restarts
- * from its saved inner and outer pads.
+ * public <srtp2/cipher.h> and <srtp2/auth.h>.  Per packet nothing here
+ * takes a lock.  Each cipher keeps one keyed EVP_CIPHER_CTX and only
+ * changes its IV (no allocation).  Each HMAC keeps one keyed EVP_MAC_CTX
+ * that restarts from its saved inner and outer pads; OpenSSL 3.0 copies
+ * them with two small allocations per packet.  Measured on the project
+ * machine, HMAC of a 176-byte packet: 214 ns restarting the keyed
+ * context, 420 ns duplicating a keyed one, 355 ns re-keying, 185 ns with
+ * hand-made pads over EVP_MD_CTX_copy_ex (not worth our own HMAC).
  */
 #include <limits.h>
 #include <stdlib.h>
