@@ -22,7 +22,11 @@
  * there on a shared machine).
  * Output, one line: key=value pairs (parsed by run-relay.sh).
  *
- *   relay_load SUITE SECONDS      SUITE: 32 | 80 (AES_CM_128_HMAC_SHA1_*)
+ *   relay_load SUITE SECONDS PORT [libsrtp]
+ *
+ * SUITE: 32 | 80 (AES_CM_128_HMAC_SHA1_*).  With "libsrtp", iface and
+ * relay run on libsrtp2's own primitives instead of OpenSSL's (to compare
+ * the relay before and after srtp_ossl.c in one run).
  *
  * Everything on 127.0.0.1; every loop bounded by SECONDS.
  */
@@ -466,8 +470,11 @@ main(int argc, char **argv)
 	double a, ao, f, rp, rw, busy, core, cpu0;
 	uint16_t port_lo;
 
-	if (argc != 4 || (strcmp(argv[1], "32") && strcmp(argv[1], "80"))) {
-		fprintf(stderr, "usage: relay_load 32|80 SECONDS PORT\n");
+	if (argc < 4 || argc > 5 ||
+	    (strcmp(argv[1], "32") && strcmp(argv[1], "80")) ||
+	    (argc == 5 && strcmp(argv[4], "libsrtp"))) {
+		fprintf(
+		    stderr, "usage: relay_load 32|80 SECONDS PORT [libsrtp]\n");
 		return 2;
 	}
 	suite = strcmp(argv[1], "32") == 0 ? SRTPC_AES_CM_128_HMAC_SHA1_32
@@ -481,7 +488,9 @@ main(int argc, char **argv)
 	pin(0);
 	memset(&l, 0, sizeof(l));
 	a = anchor(SRTPC_PRIM_LIBSRTP);
-	ao = anchor(SRTPC_PRIM_OPENSSL); /* and for everything after */
+	ao = anchor(SRTPC_PRIM_OPENSSL);
+	if (argc == 5 && srtpc_set_primitives(SRTPC_PRIM_LIBSRTP) != 0)
+		return 1;
 	f = iface();
 	relay_run(port_lo, &rp, &rw, &busy, &core, &cpu0, &l);
 	if (l.verified == 0) {
@@ -491,11 +500,13 @@ main(int argc, char **argv)
 	/* relay_pps: per second of the relay thread's CPU time; core_pps:
 	 * per second of it plus ksoftirqd/0, the figure used; cpu0_pps: per
 	 * busy second of all of CPU 0 (what else ran there included) */
-	printf("suite=%s anchor_pps=%.0f anchor_ossl_pps=%.0f iface_pps=%.0f "
-	       "relay_pps=%.0f core_pps=%.0f cpu0_pps=%.0f relay_wall_pps=%.0f "
-	       "relay_busy=%.2f ratio=%.3f ratio_ossl=%.3f calls=%.0f "
-	       "crypto_us=%.3f crypto_ossl_us=%.3f relay_us=%.3f\n",
-	    srtpc_suite_name(suite), a, ao, f, rp, core, cpu0, rw, busy,
-	    core / a, core / ao, core / 100.0, 1e6 / a, 1e6 / ao, 1e6 / core);
+	printf(
+	    "suite=%s primitives=%s anchor_pps=%.0f anchor_ossl_pps=%.0f iface_pps=%.0f "
+	    "relay_pps=%.0f core_pps=%.0f cpu0_pps=%.0f relay_wall_pps=%.0f "
+	    "relay_busy=%.2f ratio=%.3f ratio_ossl=%.3f calls=%.0f "
+	    "crypto_us=%.3f crypto_ossl_us=%.3f relay_us=%.3f\n",
+	    srtpc_suite_name(suite), srtpc_primitives_name(srtpc_primitives()),
+	    a, ao, f, rp, core, cpu0, rw, busy, core / a, core / ao,
+	    core / 100.0, 1e6 / a, 1e6 / ao, 1e6 / core);
 	return 0;
 }
