@@ -1,26 +1,37 @@
 /*
- * SRTP relay benchmark (bench/run-relay.sh): one process, three
+ * SRTP relay benchmark (bench/run-relay.sh): one process, four
  * measurements of the same 172-byte packets (12-byte RTP header + 160
  * bytes of G.711, 20 ms), each for SECONDS, on CPU 0:
  *
- *   anchor  raw libsrtp2: srtp_protect + srtp_unprotect per packet (the
- *           crypto a relay must do), no I/O;
+ *   anchor  raw libsrtp2 with the primitives it was built with (NSS on
+ *           Debian): srtp_protect + srtp_unprotect per packet (the crypto
+ *           a relay must do), no I/O;
+ *   anchor_ossl  the same raw libsrtp2 calls with our OpenSSL primitives
+ *           (srtp_ossl.c), as the relay runs;
  *   iface   the same through our interface (srtpc_unprotect_rtp +
- *           srtpc_protect_rtp), no I/O;
+ *           srtpc_protect_rtp), no I/O, OpenSSL primitives;
  *   relay   src/media/relay.c on a libevent loop: loopback UDP in,
  *           unprotect, protect, UDP out, recvmmsg/sendmmsg batches of 32,
  *           while a load thread on CPU 1 plays phone A (protects and
  *           sends in batches) and drains phone B's socket.
  *
  * Rates are per second of the measuring thread's CPU time (per core);
- * the relay line also gives its wall rate and how busy the core was.
+ * the relay's adds the softirq work ksoftirqd did on its core, and the
+ * line also gives its wall rate, how busy the relay thread was, and the
+ * rate per busy second of all of CPU 0 (which counts whatever else runs
+ * there on a shared machine).
  * Output, one line: key=value pairs (parsed by run-relay.sh).
  *
- *   relay_load SUITE SECONDS      SUITE: 32 | 80 (AES_CM_128_HMAC_SHA1_*)
+ *   relay_load SUITE SECONDS PORT [libsrtp]
+ *
+ * SUITE: 32 | 80 (AES_CM_128_HMAC_SHA1_*).  With "libsrtp", iface and
+ * relay run on libsrtp2's own primitives instead of OpenSSL's (to compare
+ * the relay before and after srtp_ossl.c in one run).
  *
  * Everything on 127.0.0.1; every loop bounded by SECONDS.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -78,6 +89,56 @@ cpu_busy_s(int cpu)
 	return r;
 }
 
+/*
+ * CPU seconds of ksoftirqd/cpu, or -1.  Without IRQ time accounting (the
+ * project kernel) softirq work run on return from the relay's syscalls
+ * is in the relay thread's CPU time already; what the kernel defers to
+ * ksoftirqd on the relay's core is not, so it is added.  Unlike the
+ * busy time of the whole core, this leaves out other people's processes
+ * on a shared machine.
+ */
+static double
+ksoftirqd_s(int cpu)
+{
+	char path[64], want[32], comm[32];
+	unsigned long utime, stime;
+	double r = -1;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+
+	if (d == NULL)
+		return -1;
+	snprintf(want, sizeof(want), "ksoftirqd/%d\n", cpu);
+	while ((e = readdir(d)) != NULL && r < 0) {
+		FILE *f;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.16s/comm", e->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(comm, sizeof(comm), f) == NULL ||
+		    strcmp(comm, want) != 0) {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		snprintf(path, sizeof(path), "/proc/%.16s/stat", e->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		/* comm has no space: fields 14 and 15 are utime, stime */
+		if (fscanf(f,
+		        "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+		        "%lu %lu",
+		        &utime, &stime) == 2)
+			r = (double)(utime + stime) /
+			    (double)sysconf(_SC_CLK_TCK);
+		fclose(f);
+	}
+	closedir(d);
+	return r;
+}
+
 static void
 pin(int cpu)
 {
@@ -113,9 +174,9 @@ keys(uint8_t *k, size_t n, int salt)
 		k[i] = (uint8_t)(i * 13 + (size_t)salt);
 }
 
-/* Raw libsrtp2, as perf-anchors.md measured it. */
+/* Raw libsrtp2, as perf-anchors.md measured it, with primitives prim. */
 static double
-anchor(void)
+anchor(enum srtpc_primitives prim)
 {
 	srtp_policy_t p;
 	srtp_t tx, rx;
@@ -124,6 +185,11 @@ anchor(void)
 	uint16_t seq = 0;
 	double c0, w0;
 
+	if (srtpc_set_primitives(prim) != SRTPC_OK) {
+		fprintf(stderr, "relay_load: cannot switch to %s primitives\n",
+		    srtpc_primitives_name(prim));
+		exit(1);
+	}
 	memset(&p, 0, sizeof(p));
 	if (suite == SRTPC_AES_CM_128_HMAC_SHA1_32)
 		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
@@ -301,7 +367,7 @@ udp_bound(struct sockaddr_in *a)
 
 static void
 relay_run(uint16_t port_lo, double *cpu_pps, double *wall_pps, double *busy,
-    double *core_pps, struct load *l)
+    double *core_pps, double *cpu0_pps, struct load *l)
 {
 	struct relay_conf rc = {0};
 	struct relay_leg_conf la, lb;
@@ -312,7 +378,7 @@ relay_run(uint16_t port_lo, double *cpu_pps, double *wall_pps, double *busy,
 	struct sockaddr_in pa, pb;
 	struct timeval tv;
 	pthread_t th;
-	double c0, w0, k0;
+	double c0, w0, k0, s0;
 	uint64_t tx0;
 
 	rc.addr.s_addr = htonl(0x7f000001);
@@ -356,8 +422,10 @@ relay_run(uint16_t port_lo, double *cpu_pps, double *wall_pps, double *busy,
 	c0 = now_s(CLOCK_THREAD_CPUTIME_ID);
 	w0 = now_s(CLOCK_MONOTONIC);
 	k0 = cpu_busy_s(0);
+	s0 = ksoftirqd_s(0);
 	event_base_dispatch(base);
 	k0 = k0 < 0 ? -1 : cpu_busy_s(0) - k0;
+	s0 = s0 < 0 ? 0 : ksoftirqd_s(0) - s0;
 	c0 = now_s(CLOCK_THREAD_CPUTIME_ID) - c0;
 	w0 = now_s(CLOCK_MONOTONIC) - w0;
 	tx0 = relay_leg_stats(b)->tx - tx0;
@@ -366,8 +434,10 @@ relay_run(uint16_t port_lo, double *cpu_pps, double *wall_pps, double *busy,
 	*cpu_pps = (double)tx0 / c0;
 	*wall_pps = (double)tx0 / w0;
 	*busy = c0 / w0;
-	/* the whole of CPU 0 (kernel delivery included) when pinned */
-	*core_pps = sysconf(_SC_NPROCESSORS_ONLN) >= 2 && k0 > 0
+	/* the relay thread plus the softirq work deferred on its core */
+	*core_pps = (double)tx0 / (c0 + s0);
+	/* the whole of CPU 0 (anything else running there included) */
+	*cpu0_pps = sysconf(_SC_NPROCESSORS_ONLN) >= 2 && k0 > 0
 	    ? (double)tx0 / k0
 	    : *cpu_pps;
 	{
@@ -397,11 +467,14 @@ int
 main(int argc, char **argv)
 {
 	struct load l;
-	double a, f, rp, rw, busy, core;
+	double a, ao, f, rp, rw, busy, core, cpu0;
 	uint16_t port_lo;
 
-	if (argc != 4 || (strcmp(argv[1], "32") && strcmp(argv[1], "80"))) {
-		fprintf(stderr, "usage: relay_load 32|80 SECONDS PORT\n");
+	if (argc < 4 || argc > 5 ||
+	    (strcmp(argv[1], "32") && strcmp(argv[1], "80")) ||
+	    (argc == 5 && strcmp(argv[4], "libsrtp"))) {
+		fprintf(
+		    stderr, "usage: relay_load 32|80 SECONDS PORT [libsrtp]\n");
 		return 2;
 	}
 	suite = strcmp(argv[1], "32") == 0 ? SRTPC_AES_CM_128_HMAC_SHA1_32
@@ -414,19 +487,26 @@ main(int argc, char **argv)
 		return 1;
 	pin(0);
 	memset(&l, 0, sizeof(l));
-	a = anchor();
+	a = anchor(SRTPC_PRIM_LIBSRTP);
+	ao = anchor(SRTPC_PRIM_OPENSSL);
+	if (argc == 5 && srtpc_set_primitives(SRTPC_PRIM_LIBSRTP) != 0)
+		return 1;
 	f = iface();
-	relay_run(port_lo, &rp, &rw, &busy, &core, &l);
+	relay_run(port_lo, &rp, &rw, &busy, &core, &cpu0, &l);
 	if (l.verified == 0) {
 		fprintf(stderr, "relay_load: no relayed packet decrypted\n");
 		return 1;
 	}
 	/* relay_pps: per second of the relay thread's CPU time; core_pps:
-	 * per busy second of CPU 0 (softirq included), the figure used */
-	printf("suite=%s anchor_pps=%.0f iface_pps=%.0f relay_pps=%.0f "
-	       "core_pps=%.0f relay_wall_pps=%.0f relay_busy=%.2f ratio=%.3f "
-	       "calls=%.0f crypto_us=%.3f relay_us=%.3f\n",
-	    srtpc_suite_name(suite), a, f, rp, core, rw, busy, core / a,
-	    core / 100.0, 1e6 / a, 1e6 / core);
+	 * per second of it plus ksoftirqd/0, the figure used; cpu0_pps: per
+	 * busy second of all of CPU 0 (what else ran there included) */
+	printf(
+	    "suite=%s primitives=%s anchor_pps=%.0f anchor_ossl_pps=%.0f iface_pps=%.0f "
+	    "relay_pps=%.0f core_pps=%.0f cpu0_pps=%.0f relay_wall_pps=%.0f "
+	    "relay_busy=%.2f ratio=%.3f ratio_ossl=%.3f calls=%.0f "
+	    "crypto_us=%.3f crypto_ossl_us=%.3f relay_us=%.3f\n",
+	    srtpc_suite_name(suite), srtpc_primitives_name(srtpc_primitives()),
+	    a, ao, f, rp, core, cpu0, rw, busy, core / a, core / ao,
+	    core / 100.0, 1e6 / a, 1e6 / ao, 1e6 / core);
 	return 0;
 }

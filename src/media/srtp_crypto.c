@@ -1,6 +1,7 @@
 /*
- * SRTP sessions over libsrtp2 (see srtp_crypto.h).  The only file that
- * includes <srtp2/srtp.h>: another backend replaces this file alone.
+ * SRTP sessions over libsrtp2 (see srtp_crypto.h).  With srtp_ossl.c, the
+ * only files that include libsrtp2's headers: another backend replaces
+ * these alone.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <srtp2/srtp.h>
 
 #include "media/srtp_crypto.h"
+#include "media/srtp_ossl.h"
 
 struct srtpc_session {
 	srtp_t ctx;
@@ -49,6 +51,8 @@ srtpc_err_str(int err)
 }
 
 static int initialized;
+static enum srtpc_primitives primitives = SRTPC_PRIM_LIBSRTP;
+static int primitives_err;
 
 int
 srtpc_init(void)
@@ -58,7 +62,52 @@ srtpc_init(void)
 	if (srtp_init() != srtp_err_status_ok)
 		return SRTPC_E_BACKEND;
 	initialized = 1;
+	/* A refusal is not fatal: libsrtp's own primitives are correct,
+	 * only slower (doc/design.md "SRTP primitives"). */
+	primitives_err = srtpc_set_primitives(SRTPC_PRIM_OPENSSL);
 	return SRTPC_OK;
+}
+
+int
+srtpc_set_primitives(enum srtpc_primitives p)
+{
+	int rc;
+
+	if (p != SRTPC_PRIM_LIBSRTP && p != SRTPC_PRIM_OPENSSL)
+		return SRTPC_E_PARAM;
+	if ((rc = srtpc_init()) != SRTPC_OK)
+		return rc;
+	if (p == primitives)
+		return SRTPC_OK;
+	rc = p == SRTPC_PRIM_OPENSSL ? srtp_ossl_install()
+	                             : srtp_ossl_uninstall();
+	/* install puts libsrtp's own back when it fails */
+	primitives = rc == SRTPC_OK ? p : SRTPC_PRIM_LIBSRTP;
+	return rc;
+}
+
+enum srtpc_primitives
+srtpc_primitives(void)
+{
+	return primitives;
+}
+
+const char *
+srtpc_primitives_name(enum srtpc_primitives p)
+{
+	switch (p) {
+	case SRTPC_PRIM_LIBSRTP:
+		return "libsrtp2";
+	case SRTPC_PRIM_OPENSSL:
+		return "OpenSSL";
+	}
+	return "unknown";
+}
+
+int
+srtpc_primitives_error(void)
+{
+	return primitives_err;
 }
 
 int

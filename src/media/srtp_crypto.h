@@ -68,8 +68,30 @@ struct srtpc_session;
 
 const char *srtpc_err_str(int err);
 
-/* Once per process, before any session (not thread-safe). */
+/*
+ * Once per process, before any session and before threads (not
+ * thread-safe).  Registers OpenSSL's AES-ICM and HMAC-SHA1 in libsrtp2
+ * in place of the ones it was built with (NSS on Debian), once libsrtp's
+ * self-test accepts them; if it does not, libsrtp's own stay and
+ * srtpc_primitives_error() says why (the caller logs it once).
+ */
 int srtpc_init(void);
+
+/* The primitives under libsrtp2's protocol logic. */
+enum srtpc_primitives {
+	SRTPC_PRIM_LIBSRTP = 0, /* those libsrtp2 was built with */
+	SRTPC_PRIM_OPENSSL = 1, /* OpenSSL EVP (srtp_ossl.c) */
+};
+
+/*
+ * For tests and the benchmark: switch the primitives of sessions created
+ * from now on (existing ones keep theirs).  Same rules as srtpc_init().
+ */
+int srtpc_set_primitives(enum srtpc_primitives p);
+enum srtpc_primitives srtpc_primitives(void);
+const char *srtpc_primitives_name(enum srtpc_primitives p);
+/* 0, or why srtpc_init() kept libsrtp's own primitives. */
+int srtpc_primitives_error(void);
 
 /* Suite properties; 0 / NULL for an unknown suite. */
 int srtpc_suite_valid(enum srtpc_suite suite);

@@ -14,6 +14,10 @@
  *      master key (B.3's master key for AES-CM), for every suite, SRTP and
  *      SRTCP; and the reference's packets unprotect through our interface.
  * Then round trips, tampering, replay, short packets, parameters.
+ *
+ * srtpc_init() puts OpenSSL's primitives under libsrtp2 (srtp_ossl.c), so
+ * all of the above runs on them.  The last test checks them against
+ * libsrtp2's own (NSS on Debian) in a second process, byte for byte.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,9 +25,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -736,6 +743,204 @@ new_ssrcs_beyond_the_bound_are_refused(void **state)
 	pair_free(&p);
 }
 
+/* Sessions keep the primitives they were made with; libsrtp2's own pass
+ * the same reference checks as OpenSSL's, and OpenSSL's come back. */
+static void
+primitives_switch_and_both_pass_the_vectors(void **state)
+{
+	struct pair before;
+	uint8_t b[256];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(srtpc_primitives(), SRTPC_PRIM_OPENSSL);
+	pair_new(&before, SRTPC_AES_CM_128_HMAC_SHA1_80);
+	assert_int_equal(srtpc_set_primitives(SRTPC_PRIM_LIBSRTP), 0);
+	assert_int_equal(srtpc_primitives(), SRTPC_PRIM_LIBSRTP);
+	for (size_t i = 0; i < NELEM(suites); i++)
+		check_suite_against_reference(suites[i]);
+	n = g711(b, 7, 0x77);
+	assert_int_equal(srtpc_protect_rtp(before.tx, b, &n, sizeof(b)), 0);
+	assert_int_equal(srtpc_unprotect_rtp(before.rx, b, &n), 0);
+	assert_int_equal(srtpc_set_primitives(SRTPC_PRIM_OPENSSL), 0);
+	assert_int_equal(srtpc_primitives(), SRTPC_PRIM_OPENSSL);
+	assert_int_equal(srtpc_set_primitives(99), SRTPC_E_PARAM);
+	assert_string_equal(
+	    srtpc_primitives_name(SRTPC_PRIM_OPENSSL), "OpenSSL");
+	pair_free(&before);
+}
+
+/*
+ * ---- OpenSSL primitives against libsrtp2's own, in two processes ----
+ *
+ * The primitives are process-global, so a forked child switches to
+ * libsrtp2's own while this process keeps OpenSSL's.  Each side protects
+ * one direction (its own key, RTP across the sequence-number wrap, so
+ * the ROC changes, and SRTCP) and sends the packets over a pipe; the
+ * other side checks that it protects the same plaintexts to the same
+ * bytes and that its receiving session unprotects them.
+ */
+#define XN 600 /* packets per direction and kind */
+
+static size_t
+x_plain(uint8_t *b, int dir, int rtcp, unsigned i)
+{
+	uint32_t ssrc = 0x5100u + (uint32_t)dir;
+
+	if (!rtcp) /* sequence numbers 65236 .. 65535, 0 .. 299 */
+		return g711(b, (uint16_t)(65536u - XN / 2 + i), ssrc);
+	b[0] = 0x80; /* a sender report of 28 bytes */
+	b[1] = 200;
+	b[2] = 0;
+	b[3] = 6;
+	b[4] = (uint8_t)(ssrc >> 24);
+	b[5] = (uint8_t)(ssrc >> 16);
+	b[6] = (uint8_t)(ssrc >> 8);
+	b[7] = (uint8_t)ssrc;
+	for (unsigned k = 8; k < 28; k++)
+		b[k] = (uint8_t)(i * 3 + k + (unsigned)dir);
+	return 28;
+}
+
+static int
+x_protect(struct srtpc_session *s, int rtcp, uint8_t *b, size_t *n)
+{
+	return rtcp ? srtpc_protect_rtcp(s, b, n, 256)
+	            : srtpc_protect_rtp(s, b, n, 256);
+}
+
+static int
+x_io(int fd, uint8_t *b, size_t n, int is_write)
+{
+	while (n > 0) {
+		ssize_t k = is_write ? write(fd, b, n) : read(fd, b, n);
+
+		if (k <= 0)
+			return -1;
+		b += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* Protects direction dir and writes each packet as len(2) || bytes. */
+static int
+x_send(int fd, enum srtpc_suite suite, const uint8_t *key, int dir)
+{
+	struct srtpc_session *tx;
+	uint8_t b[2 + 256];
+	int rc = 0;
+
+	if (srtpc_session_new(suite, key,
+	        srtpc_key_len(suite) + srtpc_salt_len(suite), SRTPC_SEND,
+	        &tx) != 0)
+		return 10;
+	for (int rtcp = 0; rtcp < 2 && rc == 0; rtcp++)
+		for (unsigned i = 0; i < XN && rc == 0; i++) {
+			size_t n = x_plain(b + 2, dir, rtcp, i);
+
+			if (x_protect(tx, rtcp, b + 2, &n) != 0)
+				rc = 11;
+			b[0] = (uint8_t)(n >> 8);
+			b[1] = (uint8_t)n;
+			if (rc == 0 && x_io(fd, b, n + 2, 1) != 0)
+				rc = 12;
+		}
+	srtpc_session_free(tx);
+	return rc;
+}
+
+/* Reads direction dir's packets: same bytes as ours, and unprotected. */
+static int
+x_check(int fd, enum srtpc_suite suite, const uint8_t *key, int dir)
+{
+	struct srtpc_session *tx, *rx;
+	size_t klen = srtpc_key_len(suite) + srtpc_salt_len(suite);
+	int rc = 0;
+
+	if (srtpc_session_new(suite, key, klen, SRTPC_SEND, &tx) != 0)
+		return 20;
+	if (srtpc_session_new(suite, key, klen, SRTPC_RECV, &rx) != 0) {
+		srtpc_session_free(tx);
+		return 20;
+	}
+	for (int rtcp = 0; rtcp < 2 && rc == 0; rtcp++)
+		for (unsigned i = 0; i < XN && rc == 0; i++) {
+			uint8_t hdr[2], got[256], mine[256], plain[256];
+			size_t n, pn = x_plain(plain, dir, rtcp, i), mn = pn;
+
+			memcpy(mine, plain, pn);
+			if (x_io(fd, hdr, 2, 0) != 0 ||
+			    (n = (size_t)hdr[0] << 8 | hdr[1]) > sizeof(got) ||
+			    x_io(fd, got, n, 0) != 0)
+				rc = 21;
+			else if (x_protect(tx, rtcp, mine, &mn) != 0 ||
+			    mn != n || memcmp(mine, got, n) != 0)
+				rc = 22; /* the two primitives differ */
+			else if ((rtcp ? srtpc_unprotect_rtcp(rx, got, &n)
+			               : srtpc_unprotect_rtp(rx, got, &n)) !=
+			        0 ||
+			    n != pn || memcmp(got, plain, pn) != 0)
+				rc = 23;
+		}
+	srtpc_session_free(tx);
+	srtpc_session_free(rx);
+	return rc;
+}
+
+/* The child: libsrtp2's own primitives; checks 0, then sends 1. */
+static int
+x_child(int in, int out, enum srtpc_suite suite, const uint8_t *k0,
+    const uint8_t *k1)
+{
+	int rc;
+
+	if (srtpc_set_primitives(SRTPC_PRIM_LIBSRTP) != 0 ||
+	    srtpc_primitives() != SRTPC_PRIM_LIBSRTP)
+		return 30;
+	if ((rc = x_check(in, suite, k0, 0)) != 0)
+		return rc;
+	return x_send(out, suite, k1, 1);
+}
+
+static void
+openssl_and_libsrtp_primitives_interoperate(void **state)
+{
+	/* every suite; GCM is not replaced but its key derivation is */
+	(void)state;
+	assert_int_equal(srtpc_primitives(), SRTPC_PRIM_OPENSSL);
+	/* a child that fails early must not kill us with SIGPIPE */
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t j = 0; j < NELEM(suites); j++) {
+		uint8_t k0[SRTPC_MAX_KEY_SALT], k1[SRTPC_MAX_KEY_SALT];
+		int to_child[2], to_parent[2], status = -1;
+		pid_t pid;
+
+		assert_int_equal(srtpc_keygen(suites[j], k0, sizeof(k0)), 0);
+		assert_int_equal(srtpc_keygen(suites[j], k1, sizeof(k1)), 0);
+		assert_int_equal(pipe(to_child), 0);
+		assert_int_equal(pipe(to_parent), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(to_child[1]);
+			close(to_parent[0]);
+			_exit(x_child(
+			    to_child[0], to_parent[1], suites[j], k0, k1));
+		}
+		close(to_child[0]);
+		close(to_parent[1]);
+		assert_int_equal(x_send(to_child[1], suites[j], k0, 0), 0);
+		close(to_child[1]);
+		assert_int_equal(x_check(to_parent[0], suites[j], k1, 1), 0);
+		close(to_parent[0]);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	signal(SIGPIPE, SIG_DFL);
+}
+
 int
 main(void)
 {
@@ -757,8 +962,13 @@ main(void)
 	    cmocka_unit_test(session_parameters_are_checked),
 	    cmocka_unit_test(keygen_is_fresh_and_base64_is_key_then_salt),
 	    cmocka_unit_test(new_ssrcs_beyond_the_bound_are_refused),
+	    cmocka_unit_test(primitives_switch_and_both_pass_the_vectors),
+	    cmocka_unit_test(openssl_and_libsrtp_primitives_interoperate),
 	};
 
 	assert_int_equal(srtpc_init(), 0);
+	/* every test above runs on the OpenSSL primitives */
+	assert_int_equal(srtpc_primitives_error(), 0);
+	assert_int_equal(srtpc_primitives(), SRTPC_PRIM_OPENSSL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -533,6 +533,22 @@ relay_range(uint16_t *lo, uint16_t *hi)
 	}
 }
 
+/* Once per process: libsrtp2 refused OpenSSL's primitives and keeps its
+ * own, which are correct but slower (doc/design.md "SRTP primitives"). */
+static void
+primitives_note(void)
+{
+	static int noted;
+	int err = srtpc_primitives_error();
+
+	if (noted || err == 0)
+		return;
+	noted = 1;
+	log_warnx("SRTP: libsrtp2 refused the OpenSSL primitives (%s); "
+	          "media uses libsrtp2's own, slower",
+	    srtpc_err_str(err));
+}
+
 static int
 relay_ready(void)
 {
@@ -565,6 +581,7 @@ relay_ready(void)
 		log_warnx("SCCP: the media relay cannot start");
 		return -1;
 	}
+	primitives_note();
 	if (relay_attach(call.relay, call.d->base) != 0) {
 		relay_free(call.relay);
 		call.relay = NULL;
