@@ -7,7 +7,8 @@
  * conference is a bridge with its member legs; a park slot holds one
  * leg.  Media follows the legs: a pair of connected legs, neither on
  * hold, has one stream; a bridge member not on hold has one stream to the
- * bridge (media_sync keeps what is open equal to what should be).
+ * bridge; a connected leg whose peer is on hold, or a parked leg, hears
+ * music on hold (media_sync keeps what is open equal to what should be).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,7 @@ struct leg {
 	struct leg *media_peer; /* open stream with this leg */
 	int media_nonsecure; /* its 2-party media stays plain (chapter) */
 	int media_bridge; /* open stream to its bridge */
+	int media_moh; /* music on hold open to it */
 	char calling_number[CC_NUMBER_MAX], calling_name[CC_NAME_MAX];
 	char called_number[CC_NUMBER_MAX], called_name[CC_NAME_MAX];
 	char original_called[CC_NUMBER_MAX];
@@ -310,7 +312,7 @@ static void
 media_pair(struct cc *cc, struct leg *a, struct leg *b, int on)
 {
 	struct cc_media m = {a->d->dev, a->ref, b->d->dev, b->ref, 0,
-	    a->media_nonsecure || b->media_nonsecure};
+	    a->media_nonsecure || b->media_nonsecure, 0};
 
 	a->media_peer = on ? b : NULL;
 	b->media_peer = on ? a : NULL;
@@ -321,33 +323,63 @@ media_pair(struct cc *cc, struct leg *a, struct leg *b, int on)
 static void
 media_to_bridge(struct cc *cc, struct leg *a, int on)
 {
-	struct cc_media m = {a->d->dev, a->ref, NULL, 0, a->bridge->id, 0};
+	struct cc_media m = {a->d->dev, a->ref, NULL, 0, a->bridge->id, 0, 0};
 
 	a->media_bridge = on;
 	if (cc->ops.media != NULL)
 		cc->ops.media(cc->arg, &m, on);
 }
 
-/* Open or close l's stream so that it matches the legs' states. */
+static void
+media_moh(struct cc *cc, struct leg *a, int on)
+{
+	struct cc_media m = {a->d->dev, a->ref, NULL, 0, 0, 1, 1};
+
+	a->media_moh = on;
+	if (cc->ops.media != NULL)
+		cc->ops.media(cc->arg, &m, on);
+}
+
+/* The rule for music on hold: a connected 2-party leg whose peer holds
+ * the call (hold, or the consultation of a transfer or conference), or
+ * a parked leg, waiting for its call to come back. */
+static int
+wants_moh(const struct leg *l)
+{
+	return l->bridge == NULL && l->state == CC_CONNECTED &&
+	    ((l->peer != NULL && l->peer->state == CC_HOLD) ||
+	        l->parked != NULL);
+}
+
+/* Open or close l's stream so that it matches the legs' states; what
+ * closes goes first, so that no leg has two streams at once. */
 static void
 media_sync(struct cc *cc, struct leg *l)
 {
 	struct leg *want = NULL;
-	int want_bridge = 0;
+	int want_bridge = 0, want_moh = 0;
 
 	if (l->bridge != NULL)
 		want_bridge = l->state == CC_CONNECTED;
 	else if (l->peer != NULL && l->state == CC_CONNECTED &&
 	    l->peer->state == CC_CONNECTED)
 		want = l->peer;
+	else
+		want_moh = wants_moh(l);
 	if (l->media_peer != NULL && l->media_peer != want)
 		media_pair(cc, l, l->media_peer, 0);
 	if (l->media_bridge && !want_bridge)
 		media_to_bridge(cc, l, 0);
+	if (l->media_moh && !want_moh)
+		media_moh(cc, l, 0);
+	if (want != NULL && want->media_moh)
+		media_moh(cc, want, 0); /* resumed: its music stops */
 	if (want != NULL && l->media_peer == NULL)
 		media_pair(cc, l, want, 1);
 	if (want_bridge && !l->media_bridge)
 		media_to_bridge(cc, l, 1);
+	if (want_moh && !l->media_moh)
+		media_moh(cc, l, 1);
 }
 
 /* ---- ending legs ---- */
@@ -365,6 +397,8 @@ leg_end(struct cc *cc, struct leg *l, const char *prompt)
 		bridge_leave(cc, l);
 	if (l->media_peer != NULL)
 		media_pair(cc, l, l->media_peer, 0);
+	if (l->media_moh)
+		media_moh(cc, l, 0);
 	if (l->parked != NULL) {
 		l->parked->parked = NULL;
 		l->parked = NULL;
@@ -461,6 +495,7 @@ bridge_leave(struct cc *cc, struct leg *l)
 		emit(cc, x);
 		emit(cc, y);
 		media_sync(cc, x);
+		media_sync(cc, y); /* music on hold if x holds */
 		return;
 	}
 	if (b->n < 2) {
@@ -752,6 +787,7 @@ transfer_complete(struct cc *cc, struct leg *n, uint64_t now)
 	p->peer = NULL;
 	leg_end(cc, h, "Transferred");
 	emit(cc, p);
+	media_sync(cc, p); /* ringing: the music on hold stops */
 }
 
 static void
@@ -830,6 +866,7 @@ park(struct cc *cc, struct leg *l)
 	snprintf(text, sizeof(text), "Call park at %s", s->number);
 	leg_end(cc, l, text); /* closes the stream; p stays connected */
 	emit(cc, p);
+	media_sync(cc, p); /* parked: music on hold */
 	return 0;
 }
 
