@@ -125,6 +125,11 @@ struct stream {
 	uint16_t max_seq;
 	uint32_t cycles, first_ext;
 	uint64_t rx_count;
+	/* What arrived, judged when the stream ends: a plain stream the
+	 * CME only opened for receiving (no StartMediaTransmission) is
+	 * music or tone on hold, not the peer's pattern. */
+	int had_smt;
+	uint64_t rx_pkts, rx_bad;
 	struct phone_call *call;
 };
 
@@ -226,6 +231,12 @@ stream_fold(struct stream *s)
 	if (s->folded || s->call == NULL)
 		return;
 	s->folded = 1;
+	if (!s->had_smt && s->rx == NULL) {
+		s->call->hold_audio += s->rx_pkts;
+		return;
+	}
+	s->call->received += s->rx_pkts;
+	s->call->bad_pattern += s->rx_bad;
 	if (s->rx_started) {
 		uint64_t expected =
 		    (uint64_t)(s->cycles + s->max_seq) - s->first_ext + 1;
@@ -371,6 +382,7 @@ on_smt(struct rt *r, const struct sccp_start_media_transmission *smt)
 		    p, "call %u: no media stream free", smt->call_reference);
 		return;
 	}
+	s->had_smt = 1;
 	srtpc_session_free(s->tx);
 	s->tx = NULL;
 	if (key_session(&smt->key, SRTPC_SEND, &s->tx) < 0) {
@@ -513,10 +525,10 @@ rx_ready(struct stream *s)
 		}
 		h = srtpc_rtp_header_len(pkt, len);
 		if (h < 0) {
-			c->bad_pattern++;
+			s->rx_bad++;
 			continue;
 		}
-		c->received++;
+		s->rx_pkts++;
 		seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
 		rx_seq(s, seq);
 		if (len - (size_t)h != PAYLOAD)
@@ -525,7 +537,7 @@ rx_ready(struct stream *s)
 			if (pkt[(size_t)h + i] != pattern(seq, i))
 				bad = 1;
 		if (bad)
-			c->bad_pattern++;
+			s->rx_bad++;
 	}
 }
 

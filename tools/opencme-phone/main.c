@@ -364,13 +364,14 @@ report_calls(FILE *f, const struct phone *p)
 		    ",\n     \"streams\": %u, \"packets\": {\"sent\": %llu, "
 		    "\"received\": %llu, \"auth_failed\": %llu, "
 		    "\"replayed\": %llu, \"bad_pattern\": %llu, "
-		    "\"lost\": %llu}}",
+		    "\"lost\": %llu, \"hold_audio\": %llu}}",
 		    c->streams, (unsigned long long)c->sent,
 		    (unsigned long long)c->received,
 		    (unsigned long long)c->auth_failed,
 		    (unsigned long long)c->replayed,
 		    (unsigned long long)c->bad_pattern,
-		    (unsigned long long)c->lost);
+		    (unsigned long long)c->lost,
+		    (unsigned long long)c->hold_audio);
 	}
 	fprintf(f, "%s]", p->n_calls ? "\n   " : "");
 }

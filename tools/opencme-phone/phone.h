@@ -119,6 +119,9 @@ struct phone_call {
 	uint32_t rx_alg, tx_alg; /* key algorithm of the last ORC/SMT */
 	unsigned streams; /* StartMediaTransmission received */
 	uint64_t sent, received, auth_failed, replayed, bad_pattern, lost;
+	/* Packets of receive-only plain streams (music or tone on hold
+	 * while the other party held the call): not the pattern. */
+	uint64_t hold_audio;
 };
 
 struct phone {
