@@ -7,7 +7,8 @@
  * conference is a bridge with its member legs; a park slot holds one
  * leg.  Media follows the legs: a pair of connected legs, neither on
  * hold, has one stream; a bridge member not on hold has one stream to the
- * bridge (media_sync keeps what is open equal to what should be).
+ * bridge; a connected leg whose peer is on hold, or a parked leg, hears
+ * music on hold (media_sync keeps what is open equal to what should be).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,7 @@ struct leg {
 	int media_nonsecure; /* its 2-party media stays plain (chapter) */
 	int redirected; /* enum cc_redirect: the call was forwarded ... */
 	int media_bridge; /* open stream to its bridge */
+	int media_moh; /* music on hold open to it */
 	char calling_number[CC_NUMBER_MAX], calling_name[CC_NAME_MAX];
 	char called_number[CC_NUMBER_MAX], called_name[CC_NAME_MAX];
 	char original_called[CC_NUMBER_MAX];
@@ -353,26 +355,61 @@ media_to_bridge(struct cc *cc, struct leg *a, int on)
 		cc->ops.media(cc->arg, &m, on);
 }
 
-/* Open or close l's stream so that it matches the legs' states. */
+static void
+media_moh(struct cc *cc, struct leg *a, int on)
+{
+	struct cc_media m;
+
+	memset(&m, 0, sizeof(m));
+	m.a_dev = a->d->dev;
+	m.a_ref = a->ref;
+	m.nonsecure = 1;
+	m.moh = 1;
+	a->media_moh = on;
+	if (cc->ops.media != NULL)
+		cc->ops.media(cc->arg, &m, on);
+}
+
+/* The rule for music on hold: a connected 2-party leg whose peer holds
+ * the call (hold, or the consultation of a transfer or conference), or
+ * a parked leg, waiting for its call to come back. */
+static int
+wants_moh(const struct leg *l)
+{
+	return l->bridge == NULL && l->state == CC_CONNECTED &&
+	    ((l->peer != NULL && l->peer->state == CC_HOLD) ||
+	        l->parked != NULL);
+}
+
+/* Open or close l's stream so that it matches the legs' states; what
+ * closes goes first, so that no leg has two streams at once. */
 static void
 media_sync(struct cc *cc, struct leg *l)
 {
 	struct leg *want = NULL;
-	int want_bridge = 0;
+	int want_bridge = 0, want_moh = 0;
 
 	if (l->bridge != NULL)
 		want_bridge = l->state == CC_CONNECTED;
 	else if (l->peer != NULL && l->state == CC_CONNECTED &&
 	    l->peer->state == CC_CONNECTED)
 		want = l->peer;
+	else
+		want_moh = wants_moh(l);
 	if (l->media_peer != NULL && l->media_peer != want)
 		media_pair(cc, l, l->media_peer, 0);
 	if (l->media_bridge && !want_bridge)
 		media_to_bridge(cc, l, 0);
+	if (l->media_moh && !want_moh)
+		media_moh(cc, l, 0);
+	if (want != NULL && want->media_moh)
+		media_moh(cc, want, 0); /* resumed: its music stops */
 	if (want != NULL && l->media_peer == NULL)
 		media_pair(cc, l, want, 1);
 	if (want_bridge && !l->media_bridge)
 		media_to_bridge(cc, l, 1);
+	if (want_moh && !l->media_moh)
+		media_moh(cc, l, 1);
 }
 
 /* ---- ending legs ---- */
@@ -390,6 +427,8 @@ leg_end(struct cc *cc, struct leg *l, const char *prompt)
 		bridge_leave(cc, l);
 	if (l->media_peer != NULL)
 		media_pair(cc, l, l->media_peer, 0);
+	if (l->media_moh)
+		media_moh(cc, l, 0);
 	if (l->parked != NULL) {
 		l->parked->parked = NULL;
 		l->parked = NULL;
@@ -486,6 +525,7 @@ bridge_leave(struct cc *cc, struct leg *l)
 		emit(cc, x);
 		emit(cc, y);
 		media_sync(cc, x);
+		media_sync(cc, y); /* music on hold if x holds */
 		return;
 	}
 	if (b->n < 2) {
@@ -783,6 +823,7 @@ transfer_complete(struct cc *cc, struct leg *n, uint64_t now)
 	p->peer = NULL;
 	leg_end(cc, h, "Transferred");
 	emit(cc, p);
+	media_sync(cc, p); /* ringing: the music on hold stops */
 }
 
 static void
@@ -861,6 +902,7 @@ park(struct cc *cc, struct leg *l)
 	snprintf(text, sizeof(text), "Call park at %s", s->number);
 	leg_end(cc, l, text); /* closes the stream; p stays connected */
 	emit(cc, p);
+	media_sync(cc, p); /* parked: music on hold */
 	return 0;
 }
 

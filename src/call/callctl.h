@@ -9,7 +9,9 @@
  * test drives every feature with a fake clock.
  *
  * Features: basic calls, busy, invalid numbers, call-forward busy and no
- * answer (with timeout), hold/resume, blind and consultative transfer,
+ * answer (with timeout), hold/resume with music on hold for the held
+ * party (also during a transfer and while parked), blind and
+ * consultative transfer,
  * call park to park slots and pickup by dialing the slot, a 3-party
  * conference (one bridge per conference, max_conferences), shared lines
  * (every idle device with the line rings; the first to answer wins).
@@ -107,17 +109,18 @@ enum cc_redirect {
 	CC_REDIRECT_PICKUP, /* parked, then picked up from the slot */
 };
 
-/* A media stream to set up or tear down: between two legs, or between a
- * leg and a conference bridge (b == NULL, bridge != 0). */
+/* A media stream to set up or tear down: between two legs, between a
+ * leg and a conference bridge (b == NULL, bridge != 0), or music on hold
+ * to a leg (moh, b == NULL, bridge 0). */
 struct cc_media {
 	void *a_dev;
 	uint32_t a_ref;
-	void *b_dev; /* NULL for a bridge */
+	void *b_dev; /* NULL for a bridge or music on hold */
 	uint32_t b_ref;
 	unsigned bridge;
 	/* A 2-party stream that must stay plain RTP whatever the phones
 	 * can do: what is left of a conference after its creator left
-	 * (the chapter's restriction). */
+	 * (the chapter's restriction); always set with moh. */
 	int nonsecure;
 	/* enum cc_redirect: a 2-party stream of a call that was forwarded,
 	 * transferred or picked up from a park slot, for as long as the
@@ -128,13 +131,19 @@ struct cc_media {
 	 * bridge) and the number first dialed when the call was forwarded
 	 * (else NULL): for rules on numbers such as voicemail. */
 	const char *a_number, *b_number, *original_called;
+	/* Music (or tone) on hold from the call manager to leg a, one way
+	 * and plain RTP (chapter: "Music On Hold (MOH) is not secure"): a
+	 * connected leg whose peer holds the call, or a parked leg. */
+	int moh;
 };
 
 struct cc_ops {
 	/* A leg changed (or ended: state CC_ONHOOK, the last view). */
 	void (*leg)(void *arg, void *dev, const struct cc_leg_view *v);
-	/* Open (on = 1) or close media between two legs or leg and bridge.
-	 * Every reopen is a new stream (new keys in secure media). */
+	/* Open (on = 1) or close media between two legs, leg and bridge,
+	 * or music on hold to a leg.  Every reopen is a new stream (new
+	 * keys in secure media).  A leg never has two streams open: the
+	 * old one closes before the new one opens. */
 	void (*media)(void *arg, const struct cc_media *m, int on);
 };
 

@@ -140,6 +140,10 @@ def test_hold_and_resume_bring_a_new_srtp_stream(daemons, tmp_path):
         # keys after the resume: both streams authenticate.
         check_media(c, True)
         assert c["streams"] == 2, c
+    # While A held, B heard tone on hold (no moh file configured): a
+    # receive-only plain stream, apart from the pattern it checks.
+    assert b["packets"]["hold_audio"] > 0, b
+    assert a["packets"]["hold_audio"] == 0, a
 
 
 def test_srtcp_sender_reports_cross_the_relay(daemons, tmp_path):

@@ -34,6 +34,12 @@ struct fake {
 	int last_redirected; /* redirected of the last pair opened */
 	/* The numbers of the last pair opened ("" for NULL). */
 	char last_a[32], last_b[32], last_orig[32];
+	int moh_open, moh_close; /* music on hold streams */
+	struct {
+		int dev;
+		uint32_t ref;
+	} moh[NPHONES]; /* legs hearing music on hold now */
+	size_t nmoh;
 	struct cc *cc;
 	struct cc_device *dev[NPHONES];
 	uint64_t now;
@@ -57,11 +63,49 @@ f_leg(void *arg, void *dev, const struct cc_leg_view *v)
 	    w->prompt, sizeof(w->prompt), "%s", v->prompt ? v->prompt : "");
 }
 
+/* Index of leg (dev, ref) among those hearing music on hold, or -1. */
+static int
+moh_index(const struct fake *f, int dev, uint32_t ref)
+{
+	for (size_t i = 0; i < f->nmoh; i++)
+		if (f->moh[i].dev == dev && f->moh[i].ref == ref)
+			return (int)i;
+	return -1;
+}
+
 static void
 f_media(void *arg, const struct cc_media *m, int on)
 {
 	struct fake *f = arg;
 
+	if (m->moh) {
+		int dev = *(int *)m->a_dev, i = moh_index(f, dev, m->a_ref);
+
+		/* One way, plain, to one leg; never twice, never closed
+		 * when not open. */
+		assert_null(m->b_dev);
+		assert_int_equal(m->bridge, 0);
+		assert_true(m->nonsecure);
+		if (on) {
+			assert_int_equal(i, -1);
+			assert_true(f->nmoh < NPHONES);
+			f->moh[f->nmoh].dev = dev;
+			f->moh[f->nmoh++].ref = m->a_ref;
+			f->moh_open++;
+		} else {
+			assert_true(i >= 0);
+			f->moh[i] = f->moh[--f->nmoh];
+			f->moh_close++;
+		}
+		return;
+	}
+	/* A leg's music stops before its call's new stream starts. */
+	if (on) {
+		assert_int_equal(moh_index(f, *(int *)m->a_dev, m->a_ref), -1);
+		if (m->b_dev != NULL)
+			assert_int_equal(
+			    moh_index(f, *(int *)m->b_dev, m->b_ref), -1);
+	}
 	if (m->b_dev != NULL) {
 		f->media_open += on;
 		f->media_close += !on;
@@ -145,6 +189,17 @@ teardown_fake(struct fake *f)
 	cc_free(f->cc);
 	assert_int_equal(f->open_pairs, 0);
 	assert_int_equal(f->open_bridge, 0);
+	assert_int_equal(f->nmoh, 0);
+}
+
+/* Phone p's leg hears music on hold (1) or not (0). */
+static int
+hears_moh(const struct fake *f, int p)
+{
+	for (size_t i = 0; i < f->nmoh; i++)
+		if (f->moh[i].dev == p)
+			return 1;
+	return 0;
 }
 
 static void
@@ -330,6 +385,10 @@ hold_and_resume_renegotiate_media(void **state)
 	assert_int_equal(last(f, A)->v.keyset, CC_KEYS_ONHOLD);
 	assert_int_equal(last(f, B)->v.state, CC_CONNECTED);
 	assert_int_equal(f->open_pairs, 0);
+	/* B, held, hears music on hold; A, who holds, nothing. */
+	assert_int_equal(f->nmoh, 1);
+	assert_true(hears_moh(f, B));
+	assert_int_equal(f->moh[0].ref, last(f, B)->v.ref);
 	/* On hold, the handset may go on-hook: the call stays. */
 	assert_int_equal(cc_onhook(f->cc, f->dev[A], 1, 0, f->now), -1);
 	assert_int_equal(
@@ -337,8 +396,56 @@ hold_and_resume_renegotiate_media(void **state)
 	assert_int_equal(last(f, A)->v.state, CC_CONNECTED);
 	assert_int_equal(f->open_pairs, 1);
 	assert_int_equal(f->media_open, 2); /* a new stream: new keys */
+	assert_int_equal(f->nmoh, 0);
+	assert_int_equal(f->moh_close, 1);
+	/* Hold again, then the held party hangs up: its music stops with
+	 * its call, and A's held call ends. */
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[A], CC_KEY_HOLD, 1, ref, f->now), 0);
+	assert_true(hears_moh(f, B));
 	assert_int_equal(cc_onhook(f->cc, f->dev[B], 1, 0, f->now), 0);
+	assert_int_equal(f->nmoh, 0);
 	assert_int_equal(last(f, A)->v.state, CC_ONHOOK);
+	assert_int_equal(f->moh_open, 2);
+	teardown_fake(f);
+}
+
+/* Both hold: nobody hears music (a held handset hears nothing); the one
+ * who resumes first hears the other's music until the other resumes. */
+static void
+hold_on_both_sides(void **state)
+{
+	struct fake *f = setup(8, 0);
+	uint32_t aref, bref;
+
+	(void)state;
+	connect(f, A, B, "1002");
+	aref = last(f, A)->v.ref;
+	bref = last(f, B)->v.ref;
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[A], CC_KEY_HOLD, 1, aref, f->now), 0);
+	assert_true(hears_moh(f, B));
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[B], CC_KEY_HOLD, 1, bref, f->now), 0);
+	assert_int_equal(f->nmoh, 0);
+	assert_int_equal(f->open_pairs, 0);
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[B], CC_KEY_RESUME, 1, bref, f->now), 0);
+	assert_true(hears_moh(f, B));
+	assert_false(hears_moh(f, A));
+	assert_int_equal(f->open_pairs, 0);
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[A], CC_KEY_RESUME, 1, aref, f->now), 0);
+	assert_int_equal(f->nmoh, 0);
+	assert_int_equal(f->open_pairs, 1);
+	/* The held party's phone goes away: its music with it. */
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[B], CC_KEY_HOLD, 1, bref, f->now), 0);
+	assert_true(hears_moh(f, A));
+	cc_device_remove(f->cc, f->dev[A], f->now);
+	f->dev[A] = NULL;
+	assert_int_equal(f->nmoh, 0);
+	assert_int_equal(last(f, B)->v.state, CC_ONHOOK);
 	teardown_fake(f);
 }
 
@@ -360,6 +467,8 @@ consultative_transfer(void **state)
 	assert_true(consult != held);
 	assert_int_equal(last(f, A)->v.state, CC_OFFHOOK);
 	assert_int_equal(f->open_pairs, 0);
+	/* The party being transferred is put on hold: music on hold. */
+	assert_true(hears_moh(f, B));
 	for (const char *q = "1003"; *q; q++)
 		assert_int_equal(
 		    cc_digit(f->cc, f->dev[A], 1, consult, *q, f->now), 0);
@@ -368,6 +477,8 @@ consultative_transfer(void **state)
 	assert_int_equal(
 	    leg(f, consult)->v.keyset, CC_KEYS_CONNECTED_TRANSFERABLE);
 	assert_int_equal(f->open_pairs, 1);
+	assert_true(hears_moh(f, B));
+	assert_false(hears_moh(f, C));
 	assert_int_equal(
 	    cc_key(f->cc, f->dev[A], CC_KEY_TRANSFER, 1, consult, f->now), 0);
 	assert_int_equal(leg(f, held)->v.state, CC_ONHOOK);
@@ -379,6 +490,10 @@ consultative_transfer(void **state)
 	assert_string_equal(b->called, "1003");
 	assert_string_equal(c->called, "1002");
 	assert_int_equal(f->open_pairs, 1);
+	/* Transferred: B's music stops, B and C get a new stream (that
+	 * may be secure again). */
+	assert_int_equal(f->nmoh, 0);
+	assert_int_equal(f->last_nonsecure, 0);
 	cc_stats_get(f->cc, &st);
 	assert_int_equal(st.transfers, 1);
 	assert_int_equal(st.calls_active, 1);
@@ -405,6 +520,8 @@ blind_transfer_while_ringing(void **state)
 			    cc_digit(f->cc, f->dev[A], 1, consult, *q, f->now),
 			    0);
 		assert_int_equal(last(f, C)->v.state, CC_RINGIN);
+		/* full-consult: B hears music until the second Transfer */
+		assert_int_equal(hears_moh(f, B), mode == 0);
 		if (mode == 0) /* full-consult: Transfer again while ringing */
 			assert_int_equal(
 			    cc_key(f->cc, f->dev[A], CC_KEY_TRANSFER, 1,
@@ -415,6 +532,8 @@ blind_transfer_while_ringing(void **state)
 		assert_int_equal(leg(f, consult)->v.state, CC_ONHOOK);
 		assert_int_equal(last(f, B)->v.state, CC_RINGOUT);
 		assert_int_equal(last(f, B)->v.tone, CC_TONE_RINGBACK);
+		/* B rings C: its phone plays ringback, the music stops. */
+		assert_int_equal(f->nmoh, 0);
 		assert_string_equal(last(f, C)->called, "1002");
 		assert_int_equal(cc_offhook(f->cc, f->dev[C], 1, f->now), 0);
 		assert_int_equal(last(f, B)->v.state, CC_CONNECTED);
@@ -441,6 +560,9 @@ park_and_pickup(void **state)
 	assert_int_equal(last(f, B)->v.state, CC_CONNECTED);
 	assert_string_equal(last(f, B)->prompt, "Call parked");
 	assert_int_equal(f->open_pairs, 0);
+	/* The parked party hears music on hold. */
+	assert_int_equal(f->nmoh, 1);
+	assert_true(hears_moh(f, B));
 	cc_stats_get(f->cc, &st);
 	assert_int_equal(st.parked, 1);
 	/* The only slot is taken. */
@@ -456,6 +578,7 @@ park_and_pickup(void **state)
 	assert_int_equal(last(f, B)->v.state, CC_CONNECTED);
 	assert_string_equal(last(f, B)->called, "1005");
 	assert_int_equal(f->open_pairs, 1);
+	assert_int_equal(f->nmoh, 0);
 	/* The slot is empty again. */
 	dial(f, F, "801");
 	assert_int_equal(last(f, F)->v.state, CC_INVALID);
@@ -522,6 +645,7 @@ three_party_conference(void **state)
 	held = last(f, A)->v.ref;
 	assert_int_equal(
 	    cc_key(f->cc, f->dev[A], CC_KEY_CONFERENCE, 1, held, f->now), 0);
+	assert_true(hears_moh(f, B));
 	consult = last(f, A)->v.ref;
 	for (const char *q = "1003"; *q; q++)
 		assert_int_equal(
@@ -541,6 +665,7 @@ three_party_conference(void **state)
 	assert_int_equal(last(f, C)->v.conference, leg(f, held)->v.conference);
 	assert_int_equal(f->open_pairs, 0);
 	assert_int_equal(f->open_bridge, 3);
+	assert_int_equal(f->nmoh, 0); /* B's music stopped: bridged */
 	cc_stats_get(f->cc, &st);
 	assert_int_equal(st.conferences_active, 1);
 	/* A second one: no bridge left (max-conferences 1). */
@@ -748,6 +873,7 @@ main(void)
 	    cmocka_unit_test(busy_invalid_and_interdigit),
 	    cmocka_unit_test(forward_on_no_answer_and_on_busy),
 	    cmocka_unit_test(hold_and_resume_renegotiate_media),
+	    cmocka_unit_test(hold_on_both_sides),
 	    cmocka_unit_test(consultative_transfer),
 	    cmocka_unit_test(blind_transfer_while_ringing),
 	    cmocka_unit_test(park_and_pickup),

@@ -140,6 +140,11 @@ struct stream {
 	double next_rtcp;
 	uint32_t tx_packets, tx_octets, rx_ssrc;
 	uint64_t expected_prior, received_prior;
+	/* What arrived, judged when the stream ends: a plain stream the
+	 * CME only opened for receiving (no StartMediaTransmission) is
+	 * music or tone on hold, not the peer's pattern. */
+	int had_smt;
+	uint64_t rx_pkts, rx_bad;
 	struct phone_call *call;
 };
 
@@ -257,6 +262,12 @@ stream_fold(struct stream *s)
 	if (s->folded || s->call == NULL)
 		return;
 	s->folded = 1;
+	if (!s->had_smt && s->rx == NULL) {
+		s->call->hold_audio += s->rx_pkts;
+		return;
+	}
+	s->call->received += s->rx_pkts;
+	s->call->bad_pattern += s->rx_bad;
 	if (s->rx_started) {
 		uint64_t expected =
 		    (uint64_t)(s->cycles + s->max_seq) - s->first_ext + 1;
@@ -438,6 +449,7 @@ on_smt(struct rt *r, const struct sccp_start_media_transmission *smt)
 		    p, "call %u: no media stream free", smt->call_reference);
 		return;
 	}
+	s->had_smt = 1;
 	srtpc_session_free(s->tx);
 	s->tx = NULL;
 	if (key_session(&smt->key, SRTPC_SEND, &s->tx) < 0) {
@@ -586,10 +598,10 @@ rx_ready(struct stream *s)
 		}
 		h = srtpc_rtp_header_len(pkt, len);
 		if (h < 0) {
-			c->bad_pattern++;
+			s->rx_bad++;
 			continue;
 		}
-		c->received++;
+		s->rx_pkts++;
 		s->rx_ssrc = get32(pkt + 8);
 		seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
 		rx_seq(s, seq);
@@ -599,7 +611,7 @@ rx_ready(struct stream *s)
 			if (pkt[(size_t)h + i] != pattern(seq, i))
 				bad = 1;
 		if (bad)
-			c->bad_pattern++;
+			s->rx_bad++;
 	}
 }
 

@@ -364,7 +364,7 @@ report_calls(FILE *f, const struct phone *p)
 		    ",\n     \"streams\": %u, \"packets\": {\"sent\": %llu, "
 		    "\"received\": %llu, \"auth_failed\": %llu, "
 		    "\"replayed\": %llu, \"bad_pattern\": %llu, "
-		    "\"lost\": %llu,\n     \"rtcp_sent\": %llu, "
+		    "\"lost\": %llu, \"hold_audio\": %llu,\n     \"rtcp_sent\": %llu, "
 		    "\"rtcp_received\": %llu, \"rtcp_auth_failed\": %llu, "
 		    "\"rtcp_malformed\": %llu}}",
 		    c->streams, (unsigned long long)c->sent,
@@ -373,6 +373,7 @@ report_calls(FILE *f, const struct phone *p)
 		    (unsigned long long)c->replayed,
 		    (unsigned long long)c->bad_pattern,
 		    (unsigned long long)c->lost,
+		    (unsigned long long)c->hold_audio,
 		    (unsigned long long)c->rtcp_sent,
 		    (unsigned long long)c->rtcp_received,
 		    (unsigned long long)c->rtcp_auth_failed,

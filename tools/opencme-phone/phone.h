@@ -124,6 +124,9 @@ struct phone_call {
 	 * passed SRTCP (or were plain) and parse; failed SRTCP checks
 	 * (tag or replay); undecodable ones. */
 	uint64_t rtcp_sent, rtcp_received, rtcp_auth_failed, rtcp_malformed;
+	/* Packets of receive-only plain streams (music or tone on hold
+	 * while the other party held the call): not the pattern. */
+	uint64_t hold_audio;
 };
 
 struct phone {

@@ -23,9 +23,15 @@
  * says): each member streams to its own mixer port.  A call joined to a
  * conference loses its secure stream (CallInfo says so)
  * and gets a new one, secure again, when two phones remain (not when the
- * creator left: cc_media.nonsecure).  The show commands read the legs
- * and streams kept here (sccp_call_describe, sccp_call_show_rtp).
+ * creator left: cc_media.nonsecure).  A held or parked party hears
+ * music on hold (cc_media.moh): a receive-only plain RTP stream from the
+ * music-on-hold source (media/moh.h, the `moh` file or tone on hold),
+ * never keyed, so the lock goes away while held; resuming makes a new
+ * secure stream with new keys.  The show commands read the legs and
+ * streams kept here (sccp_call_describe, sccp_call_show_rtp).
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -43,6 +49,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "media/mixer.h"
+#include "media/moh.h"
 #include "media/relay.h"
 #include "media/srtp_crypto.h"
 #include "svc/sccp/sccp_int.h"
@@ -125,6 +132,19 @@ struct bridge_media {
 	struct bridge_media *next;
 };
 
+/* Music on hold to one phone leg: receive only (no
+ * StartMediaTransmission: nothing of the held phone's microphone goes
+ * out in plain RTP), never keyed. */
+struct moh_stream {
+	struct dev *d;
+	uint32_t ref, party;
+	struct moh_listener *l;
+	uint8_t ip[4];
+	uint32_t port;
+	int acked;
+	struct moh_stream *next;
+};
+
 struct line_map {
 	char number[24];
 	struct cc_line *line;
@@ -143,6 +163,11 @@ static struct {
 	struct in_addr relay_addr;
 	struct bridge_media *bridges;
 	uint16_t relay_lo, relay_hi; /* the relay's port range */
+	struct moh *moh; /* made with the first held party */
+	struct in_addr moh_addr;
+	uint16_t moh_lo, moh_hi;
+	struct moh_stream *mohs;
+	int moh_warned; /* the last file problem logged (enum moh_err) */
 } call;
 
 static uint64_t
@@ -880,6 +905,186 @@ stream_plan(struct stream *st, const struct cc_media *m)
 	    st->why);
 }
 
+/* ---- music on hold (plain RTP, chapter) ---- */
+
+/* What the source plays when it starts: the `moh` file, or tone on hold
+ * when none is configured or it cannot be played (said once per
+ * problem, naming the file). */
+static void
+moh_audio_pick(void)
+{
+	const char *url = call.d->cfg->tel.moh;
+	uint8_t *audio = NULL, tone[MOH_TONE_LEN];
+	size_t n = 0;
+	struct moh_audio_info info;
+	char *path;
+	int rc = MOH_E_IO;
+
+	if (url != NULL && url[0] != '\0') {
+		path = daemon_url_path(call.d->statedir, url);
+		if (path == NULL)
+			errno = EINVAL;
+		else
+			rc = moh_file_load(path, &audio, &n, &info);
+		if (rc == MOH_OK) {
+			moh_set_audio(call.moh, audio, n, 0);
+			free(audio);
+			free(path);
+			call.moh_warned = 0;
+			return;
+		}
+		if (rc != call.moh_warned) {
+			if (rc == MOH_E_IO)
+				log_warn("SCCP: music on hold file %s (%s): "
+				         "playing tone on hold",
+				    url, path != NULL ? path : "bad URL");
+			else
+				log_warnx("SCCP: music on hold file %s: %s "
+				          "(encoding %u, %u Hz, %u channels): "
+				          "playing tone on hold",
+				    url, moh_err_str(rc), info.encoding,
+				    info.rate, info.channels);
+		}
+		call.moh_warned = rc;
+		free(path);
+	}
+	moh_tone(tone);
+	moh_set_audio(call.moh, tone, sizeof(tone), 1);
+}
+
+/* The source on ip source-address in the rtp-port range (again when
+ * the range changed and nobody listens). */
+static int
+moh_ready(void)
+{
+	const char *addr = call.d->cfg->tel.ip_source_addr;
+	struct in_addr in;
+	uint16_t lo, hi;
+
+	relay_range(&lo, &hi);
+	if (addr == NULL || inet_pton(AF_INET, addr, &in) != 1)
+		return -1;
+	if (call.moh != NULL && moh_listeners(call.moh) == 0 &&
+	    (lo != call.moh_lo || hi != call.moh_hi ||
+	        in.s_addr != call.moh_addr.s_addr)) {
+		moh_free(call.moh);
+		call.moh = NULL;
+	}
+	if (call.moh == NULL) {
+		if (moh_new(call.d->base, &in, lo, hi, &call.moh) != 0) {
+			log_warnx("SCCP: music on hold: no UDP port in %u-%u",
+			    (unsigned)lo, (unsigned)hi);
+			return -1;
+		}
+		call.moh_addr = in;
+		call.moh_lo = lo;
+		call.moh_hi = hi;
+	}
+	if (moh_listeners(call.moh) == 0)
+		moh_audio_pick(); /* the file as configured now */
+	return 0;
+}
+
+static struct moh_stream *
+moh_stream_of(const struct dev *d, uint32_t ref)
+{
+	struct moh_stream *ms;
+
+	for (ms = call.mohs; ms != NULL; ms = ms->next)
+		if (ms->d == d && ms->ref == ref)
+			return ms;
+	return NULL;
+}
+
+static void
+moh_stream_free(struct moh_stream *ms)
+{
+	struct moh_stream **pp;
+
+	for (pp = &call.mohs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == ms) {
+			*pp = ms->next;
+			break;
+		}
+	moh_listener_remove(ms->l);
+	free(ms);
+}
+
+/* Open (OpenReceiveChannel without keys) or close (CloseReceiveChannel)
+ * a phone leg's music on hold. */
+static void
+moh_media(struct dev *d, uint32_t ref, int on)
+{
+	struct moh_stream *ms = moh_stream_of(d, ref);
+	struct buf b = BUF_INIT;
+
+	if (!on) {
+		if (ms == NULL)
+			return;
+		(void)sccp_close_receive_channel_build(&b,
+		    hdr(d, SCCP_CLOSE_RECEIVE_CHANNEL), ref, ms->party, ref);
+		sccp_svc_send(d->conn, &b);
+		buf_free(&b);
+		moh_stream_free(ms);
+		return;
+	}
+	if (ms != NULL || moh_ready() != 0)
+		return;
+	ms = xcalloc(1, sizeof(*ms));
+	if (moh_listener_add(call.moh, &ms->l) != 0) {
+		log_warnx("SCCP: music on hold: %u listeners already",
+		    (unsigned)MOH_MAX_LISTENERS);
+		free(ms);
+		return;
+	}
+	ms->d = d;
+	ms->ref = ref;
+	ms->party = new_party();
+	ms->next = call.mohs;
+	call.mohs = ms;
+	open_receive(d, ms->party, ref, NULL);
+}
+
+/* OpenReceiveChannelAck for music on hold: the source sends there.  1
+ * when it was one. */
+static int
+moh_acked(struct dev *d, const struct sccp_open_receive_channel_ack *ack)
+{
+	struct moh_stream *ms;
+	struct sockaddr_in sin;
+
+	for (ms = call.mohs; ms != NULL; ms = ms->next)
+		if (ms->d == d && ms->party == ack->pass_thru_party_id)
+			break;
+	if (ms == NULL)
+		return 0;
+	if (ack->status != 0 || ack->port == 0 || ack->port > 65535 ||
+	    ms->acked)
+		return 1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	memcpy(&sin.sin_addr, ack->ip.addr, 4);
+	sin.sin_port = htons((uint16_t)ack->port);
+	memcpy(ms->ip, ack->ip.addr, 4);
+	ms->port = ack->port;
+	ms->acked = 1;
+	moh_listener_set_remote(ms->l, &sin);
+	return 1;
+}
+
+/* A phone went away: its music stops (no messages to it). */
+static void
+moh_device_gone(struct dev *d)
+{
+	struct moh_stream *ms, *next;
+
+	for (ms = call.mohs; ms != NULL; ms = next) {
+		next = ms->next;
+		if (ms->d == d)
+			moh_stream_free(ms);
+	}
+}
+
 static void
 media_cb(void *arg, const struct cc_media *m, int on)
 {
@@ -889,6 +1094,11 @@ media_cb(void *arg, const struct cc_media *m, int on)
 	int was_secure;
 
 	(void)arg;
+	if (m->moh) {
+		if (a != NULL)
+			moh_media(a, m->a_ref, on);
+		return;
+	}
 	if (m->b_dev == NULL) {
 		if (a != NULL)
 			bridge_media(a, m->a_ref, m->bridge, on);
@@ -974,7 +1184,7 @@ receive_acked(struct dev *d, const struct sccp_open_receive_channel_ack *ack)
 {
 	struct stream *st;
 
-	if (bridge_acked(d, ack))
+	if (bridge_acked(d, ack) || moh_acked(d, ack))
 		return;
 	for (st = call.streams; st != NULL; st = st->next) {
 		int side_a =
@@ -1147,6 +1357,7 @@ sccp_call_device_down(void *conn)
 	 * must still be found while that happens, then it goes. */
 	cc_device_remove(call.cc, d->cd, now_ms());
 	bridge_device_gone(d);
+	moh_device_gone(d);
 	for (st = call.streams; st != NULL; st = next) {
 		next = st->next;
 		if (st->a == d || st->b == d)
@@ -1290,6 +1501,9 @@ sccp_call_stop(void)
 		stream_free(call.streams);
 	while (call.bridges != NULL)
 		bridge_free(call.bridges);
+	while (call.mohs != NULL)
+		moh_stream_free(call.mohs);
+	moh_free(call.moh);
 	relay_free(call.relay);
 	while (call.lines != NULL) {
 		struct line_map *lm = call.lines;
@@ -1351,6 +1565,9 @@ sccp_call_summary(const struct sccp_sess *s, struct sccp_call_summary *out)
 			out->media_active = 1;
 			out->start_media |= st->started;
 		}
+	for (const struct moh_stream *ms = call.mohs; ms != NULL; ms = ms->next)
+		if (ms->d == d)
+			out->media_active = 1;
 }
 
 static const char *
@@ -1452,6 +1669,33 @@ describe_mode(const struct stream *st, struct buf *out)
 		buf_printf(out, "Media: RTP phone to phone (%s)\n", st->why);
 }
 
+/* A held party's music on hold in `show ephone offhook`: plain RTP
+ * from the source, no keys. */
+static void
+moh_describe(struct config *cfg, const struct sccp_sess *s,
+    const struct leg_track *t, const char *number, const struct moh_stream *ms,
+    struct buf *out)
+{
+	char lip[INET_ADDRSTRLEN], sip[INET_ADDRSTRLEN];
+	uint8_t src[4];
+
+	memcpy(src, &call.moh_addr, 4);
+	ip_str(ms->ip, lip, sizeof(lip));
+	ip_str(src, sip, sizeof(sip));
+	buf_printf(out,
+	    "Lpcor Type: none Active Call on DN %u chan 1 :%s %s %u from %s "
+	    "%u music on hold (%s, RTP, not secure)\n",
+	    dn_tag(cfg, s, t->line), number, lip, (unsigned)ms->port, sip,
+	    (unsigned)moh_port(call.moh),
+	    moh_is_tone(call.moh) ? "tone on hold" : "moh file");
+	buf_printf(out, "G711Ulaw64k %u bytes no vad\n", G711_BYTES);
+	buf_printf(out,
+	    "Tx Pkts - bytes - Rx Pkts %llu bytes %llu Lost 0 (receive "
+	    "only)\n",
+	    (unsigned long long)moh_listener_stats(ms->l)->tx,
+	    (unsigned long long)(moh_listener_stats(ms->l)->tx * G711_BYTES));
+}
+
 void
 sccp_call_describe(
     struct config *cfg, const struct sccp_sess *s, struct buf *out)
@@ -1494,6 +1738,9 @@ sccp_call_describe(
 				    "(RTP)\n",
 				    dn_tag(cfg, s, t->line), number,
 				    (unsigned)bm->port);
+			else if (moh_stream_of(d, t->ref) != NULL)
+				moh_describe(cfg, s, t, number,
+				    moh_stream_of(d, t->ref), out);
 			else if (t->state == CC_CONNECTED)
 				buf_printf(out,
 				    "Lpcor Type: none Active Call on DN %u "
@@ -1604,6 +1851,32 @@ show_rtp_around(struct buf *out)
 	buf_printf(out, "Found %u flow-around streams\n", n);
 }
 
+/* `show voip rtp connections` rows of music on hold: plain RTP from
+ * the source to each held party (CallId its leg, no dstCallId). */
+static unsigned
+moh_show_rtp(struct buf *out, unsigned n)
+{
+	const struct moh_stream *ms;
+	char sip[INET_ADDRSTRLEN], pip[INET_ADDRSTRLEN];
+	uint8_t src[4];
+
+	if (call.moh == NULL)
+		return n;
+	memcpy(src, &call.moh_addr, 4);
+	ip_str(src, sip, sizeof(sip));
+	for (ms = call.mohs; ms != NULL; ms = ms->next) {
+		ip_str(ms->ip, pip, sizeof(pip));
+		buf_printf(out,
+		    "%-4u %-10u %-10s %-9u %-9u %-15s %-15s %-9s %-10llu %llu "
+		    "(%s)\n",
+		    ++n, (unsigned)ms->ref, "MOH", (unsigned)moh_port(call.moh),
+		    (unsigned)ms->port, sip, pip, "RTP",
+		    (unsigned long long)moh_listener_stats(ms->l)->tx, 0ULL,
+		    moh_is_tone(call.moh) ? "tone on hold" : "music on hold");
+	}
+	return n;
+}
+
 void
 sccp_call_show_rtp(struct buf *out)
 {
@@ -1616,6 +1889,7 @@ sccp_call_show_rtp(struct buf *out)
 		relay_range(&lo, &hi);
 	for (st = call.streams; st != NULL; st = st->next)
 		legs += (st->la != NULL) + (st->lb != NULL);
+	legs += call.moh != NULL; /* the music-on-hold source's port */
 	buf_printf(out, "VoIP RTP Port Usage Information:\n");
 	buf_printf(out,
 	    "Min Port: %u Max Port: %u Ports Available: %u Ports in Use: "
@@ -1651,6 +1925,7 @@ sccp_call_show_rtp(struct buf *out)
 			    (unsigned long long)k->rx);
 		}
 	}
+	n = moh_show_rtp(out, n);
 	buf_printf(out, "Found %u active RTP connections\n", n);
 	show_rtp_around(out);
 }
