@@ -4,7 +4,9 @@
  * then one whole PDU at a time; a framing or parse error closes that
  * connection only (spec 1.2: there is no resync), logged and counted.
  * One evtimer per connection: the register/handshake deadline, then
- * 2.5 keepalive intervals of silence.  A housekeeping timer reconciles
+ * 2.5 keepalive intervals of silence, then (Unregister, RegisterReject)
+ * the bound of an orderly close: last answers flushed, our side shut,
+ * input read and dropped until the phone closes (conn_half_close).  A housekeeping timer reconciles
  * the listeners with the configuration, because plain settings
  * (secure-signaling port, keepalive) change without a notification.
  */
