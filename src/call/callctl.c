@@ -39,6 +39,7 @@ struct cc_device {
 struct park_slot {
 	char number[CC_NUMBER_MAX];
 	struct leg *parked;
+	int removed; /* gone from the configuration: goes with its call */
 	struct park_slot *next;
 };
 
@@ -108,12 +109,20 @@ cc_new(const struct cc_ops *ops, void *arg, const struct cc_params *params)
 
 	cc->ops = *ops;
 	cc->arg = arg;
-	if (params != NULL)
-		cc->p = *params;
-	if (cc->p.interdigit_ms == 0)
-		cc->p.interdigit_ms = 10000;
+	cc_set_params(cc, params);
 	cc->next_ref = CC_FIRST_REF;
 	return cc;
+}
+
+void
+cc_set_params(struct cc *cc, const struct cc_params *params)
+{
+	if (params != NULL)
+		cc->p = *params;
+	else
+		memset(&cc->p, 0, sizeof(cc->p));
+	if (cc->p.interdigit_ms == 0)
+		cc->p.interdigit_ms = 10000;
 }
 
 struct cc_line *
@@ -150,6 +159,8 @@ cc_line_update(struct cc_line *l, const char *name, const char *fwd_busy,
 	l->noan_ms = (noan_timeout_s ? noan_timeout_s : 20) * 1000u;
 }
 
+static struct park_slot *slot_by_number(struct cc *cc, const char *number);
+
 int
 cc_park_slot_add(struct cc *cc, const char *number)
 {
@@ -158,11 +169,53 @@ cc_park_slot_add(struct cc *cc, const char *number)
 	if (number == NULL || number[0] == '\0' ||
 	    strlen(number) >= CC_NUMBER_MAX)
 		return -1;
+	if ((s = slot_by_number(cc, number)) != NULL) {
+		s->removed = 0; /* back before its call left */
+		return 0;
+	}
 	s = xcalloc(1, sizeof(*s));
 	copy(s->number, sizeof(s->number), number);
 	s->next = cc->slots;
 	cc->slots = s;
 	return 0;
+}
+
+static void
+slot_free(struct cc *cc, struct park_slot *s)
+{
+	struct park_slot **pp;
+
+	for (pp = &cc->slots; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			free(s);
+			return;
+		}
+}
+
+void
+cc_park_slot_remove(struct cc *cc, const char *number)
+{
+	struct park_slot *s = number ? slot_by_number(cc, number) : NULL;
+
+	if (s == NULL)
+		return;
+	if (s->parked != NULL)
+		s->removed = 1;
+	else
+		slot_free(cc, s);
+}
+
+/* The parked call left its slot (picked up, or its party hung up): a
+ * slot removed meanwhile goes now. */
+static void
+slot_release(struct cc *cc, struct park_slot *s)
+{
+	s->parked->parked = NULL;
+	s->parked = NULL;
+	cc->st.parked--;
+	if (s->removed)
+		slot_free(cc, s);
 }
 
 struct cc_device *
@@ -429,10 +482,8 @@ leg_end(struct cc *cc, struct leg *l, const char *prompt)
 		media_pair(cc, l, l->media_peer, 0);
 	if (l->media_moh)
 		media_moh(cc, l, 0);
-	if (l->parked != NULL) {
-		l->parked->parked = NULL;
-		l->parked = NULL;
-	}
+	if (l->parked != NULL)
+		slot_release(cc, l->parked);
 	for (o = cc->legs; o != NULL; o = o->next) {
 		if (o->peer == l)
 			o->peer = NULL;
@@ -601,11 +652,9 @@ pickup(struct cc *cc, struct leg *c, struct park_slot *s)
 		set_busy(cc, c, CC_INVALID, CC_TONE_REORDER, "Nothing parked");
 		return;
 	}
-	s->parked = NULL;
-	p->parked = NULL;
+	slot_release(cc, s); /* s may be gone */
 	c->call_type = CC_CALL_OUT;
 	cc->st.pickups++;
-	cc->st.parked--;
 	/* The dialer sees the parked party; the parked party, the dialer. */
 	copy(c->calling_number, sizeof(c->calling_number),
 	    c->d->lines[c->line] ? c->d->lines[c->line]->number : "");
@@ -887,7 +936,8 @@ park(struct cc *cc, struct leg *l)
 
 	if (l->state != CC_CONNECTED || p == NULL)
 		return -1;
-	for (s = cc->slots; s != NULL && s->parked != NULL; s = s->next)
+	for (s = cc->slots; s != NULL && (s->parked != NULL || s->removed);
+	     s = s->next)
 		;
 	if (s == NULL) {
 		copy(l->prompt, sizeof(l->prompt), "No park slot");

@@ -163,6 +163,10 @@ struct cc_params {
 struct cc *cc_new(
     const struct cc_ops *ops, void *arg, const struct cc_params *params);
 void cc_free(struct cc *cc);
+/* The configuration changed (telephony-service): the next transfer or
+ * conference follows the new values; calls in progress keep their state
+ * (a conference up stays when max_conferences drops below the count). */
+void cc_set_params(struct cc *cc, const struct cc_params *params);
 
 /* A directory number (ephone-dn): number, name (may be NULL), forward
  * targets (NULL = none), no-answer timeout in seconds (0: 20 s). */
@@ -174,6 +178,11 @@ void cc_line_update(struct cc_line *l, const char *name, const char *fwd_busy,
     const char *fwd_noan, unsigned noan_timeout_s);
 /* A park slot: dialing it picks up the call parked there. */
 int cc_park_slot_add(struct cc *cc, const char *number);
+/* The slot left the configuration: an empty one goes now; one holding a
+ * call takes no new call but keeps that one (dialing the number still
+ * picks it up) and goes when it leaves (picked up, or its party hung
+ * up).  Adding the number again before then keeps the slot. */
+void cc_park_slot_remove(struct cc *cc, const char *number);
 
 /* A registered phone, identified by the caller's dev pointer; then its
  * lines by instance (button order). */

@@ -591,6 +591,201 @@ park_and_pickup(void **state)
 	teardown_fake(f);
 }
 
+/* A transfers B to C's number: Transfer, then the digits (C rings). */
+static uint32_t
+transfer_to_ringing(
+    struct fake *f, int a, int b, const char *number, uint32_t *held)
+{
+	connect(f, a, b, a == A ? "1002" : "1005");
+	*held = last(f, a)->v.ref;
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[a], CC_KEY_TRANSFER, 1, *held, f->now), 0);
+	{
+		uint32_t consult = last(f, a)->v.ref;
+
+		for (const char *q = number; *q; q++)
+			assert_int_equal(
+			    cc_digit(f->cc, f->dev[a], 1, consult, *q, f->now),
+			    0);
+		return consult;
+	}
+}
+
+static void
+set_params_changes_the_next_transfer(void **state)
+{
+	struct fake *f = setup(8, 0);
+	struct cc_params blind = {8, 5000, 1}, consult_p = {8, 5000, 0};
+	uint32_t held, consult;
+
+	(void)state;
+	/* full-consult: C rings, A's calls wait for the second Transfer. */
+	consult = transfer_to_ringing(f, A, B, "1003", &held);
+	assert_int_equal(last(f, C)->v.state, CC_RINGIN);
+	assert_int_equal(leg(f, held)->v.state, CC_HOLD);
+	assert_int_equal(leg(f, consult)->v.state, CC_RINGOUT);
+	/* Switched to full-blind while the consultation rings: the next
+	 * transfer that rings completes; this one still waits. */
+	cc_set_params(f->cc, &blind);
+	assert_int_equal(leg(f, held)->v.state, CC_HOLD);
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[A], CC_KEY_TRANSFER, 1, consult, f->now), 0);
+	assert_int_equal(last(f, B)->v.state, CC_RINGOUT);
+	assert_int_equal(cc_offhook(f->cc, f->dev[C], 1, f->now), 0);
+	assert_int_equal(cc_onhook(f->cc, f->dev[C], 1, 0, f->now), 0);
+	/* D transfers E to F: done as soon as F rings. */
+	consult = transfer_to_ringing(f, D, E, "1006", &held);
+	assert_int_equal(leg(f, held)->v.state, CC_ONHOOK);
+	assert_int_equal(leg(f, consult)->v.state, CC_ONHOOK);
+	assert_int_equal(last(f, E)->v.state, CC_RINGOUT);
+	assert_int_equal(cc_onhook(f->cc, f->dev[E], 1, 0, f->now), 0);
+	assert_int_equal(last(f, F)->v.state, CC_ONHOOK);
+	/* And back to full-consult. */
+	cc_set_params(f->cc, &consult_p);
+	consult = transfer_to_ringing(f, A, B, "1003", &held);
+	assert_int_equal(leg(f, held)->v.state, CC_HOLD);
+	assert_int_equal(leg(f, consult)->v.state, CC_RINGOUT);
+	assert_int_equal(cc_onhook(f->cc, f->dev[A], 1, consult, f->now), 0);
+	assert_int_equal(last(f, C)->v.state, CC_ONHOOK);
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[A], CC_KEY_RESUME, 1, held, f->now), 0);
+	assert_int_equal(cc_onhook(f->cc, f->dev[A], 1, 0, f->now), 0);
+	assert_int_equal(last(f, B)->v.state, CC_ONHOOK);
+	teardown_fake(f);
+}
+
+/* p (talking to q) consults r's number, r answers, p presses Confrn. */
+static uint32_t
+conference(struct fake *f, int p, int q, int r, const char *qn, const char *rn)
+{
+	uint32_t held, consult;
+
+	connect(f, p, q, qn);
+	held = last(f, p)->v.ref;
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[p], CC_KEY_CONFERENCE, 1, held, f->now), 0);
+	consult = last(f, p)->v.ref;
+	for (const char *c = rn; *c; c++)
+		assert_int_equal(
+		    cc_digit(f->cc, f->dev[p], 1, consult, *c, f->now), 0);
+	assert_int_equal(cc_offhook(f->cc, f->dev[r], 1, f->now), 0);
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[p], CC_KEY_CONFERENCE, 1, consult, f->now), 0);
+	return consult;
+}
+
+static void
+set_params_changes_max_conferences(void **state)
+{
+	struct fake *f = setup(2, 0);
+	struct cc_params one = {1, 5000, 0}, two = {2, 5000, 0};
+	uint32_t consult;
+	struct cc_stats st;
+
+	(void)state;
+	(void)conference(f, A, B, C, "1002", "1003");
+	cc_set_params(f->cc, &one);
+	consult = conference(f, D, E, F, "1005", "1006");
+	assert_string_equal(last(f, D)->prompt, "No conference bridge");
+	assert_int_equal(leg(f, consult)->v.state, CC_CONNECTED);
+	cc_stats_get(f->cc, &st);
+	assert_int_equal(st.conferences_active, 1);
+	/* Raised again: the same Confrn now makes the second one. */
+	cc_set_params(f->cc, &two);
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[D], CC_KEY_CONFERENCE, 1, consult, f->now), 0);
+	assert_int_equal(leg(f, consult)->v.state, CC_ONHOOK);
+	assert_true(last(f, F)->v.conference != 0);
+	cc_stats_get(f->cc, &st);
+	assert_int_equal(st.conferences_active, 2);
+	/* Lowered below the count: the conferences up stay. */
+	cc_set_params(f->cc, &one);
+	assert_int_equal(cc_onhook(f->cc, f->dev[C], 1, 0, f->now), 0);
+	assert_int_equal(cc_onhook(f->cc, f->dev[F], 1, 0, f->now), 0);
+	assert_int_equal(cc_onhook(f->cc, f->dev[A], 1, 0, f->now), 0);
+	assert_int_equal(cc_onhook(f->cc, f->dev[D], 1, 0, f->now), 0);
+	teardown_fake(f);
+}
+
+/* Dials number, whatever the digits do (an unknown prefix ends the
+ * dialing at once: the digits after it are refused). */
+static void
+dial_unknown(struct fake *f, int p, const char *number)
+{
+	assert_int_equal(cc_offhook(f->cc, f->dev[p], 1, f->now), 0);
+	for (const char *q = number; *q; q++)
+		(void)cc_digit(f->cc, f->dev[p], 1, 0, *q, f->now);
+	assert_int_equal(last(f, p)->v.state, CC_INVALID);
+}
+
+/* Removing an empty slot: no park there, its number is unknown. */
+static void
+park_slot_removed_when_empty(void **state)
+{
+	struct fake *f = setup(8, 0);
+
+	(void)state;
+	cc_park_slot_remove(f->cc, "801");
+	connect(f, A, B, "1002");
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[A], CC_KEY_PARK, 1, 0, f->now), -1);
+	assert_string_equal(last(f, A)->prompt, "No park slot");
+	dial_unknown(f, C, "801");
+	assert_int_equal(cc_onhook(f->cc, f->dev[C], 1, 0, f->now), 0);
+	/* Back in the configuration: parks again. */
+	assert_int_equal(cc_park_slot_add(f->cc, "801"), 0);
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[A], CC_KEY_PARK, 1, 0, f->now), 0);
+	assert_string_equal(last(f, A)->prompt, "Call park at 801");
+	assert_int_equal(
+	    cc_onhook(f->cc, f->dev[B], 1, last(f, B)->v.ref, f->now), 0);
+	teardown_fake(f);
+}
+
+/* Removing a slot that holds a call: the call stays there until picked
+ * up (or hung up), no other call parks there, then the slot is gone. */
+static void
+park_slot_removed_keeps_its_call(void **state)
+{
+	struct cc_stats st;
+
+	(void)state;
+	for (int hang_up = 0; hang_up < 2; hang_up++) {
+		struct fake *f = setup(8, 0);
+
+		connect(f, A, B, "1002");
+		assert_int_equal(
+		    cc_key(f->cc, f->dev[A], CC_KEY_PARK, 1, 0, f->now), 0);
+		cc_park_slot_remove(f->cc, "801");
+		assert_int_equal(last(f, B)->v.state, CC_CONNECTED);
+		connect(f, C, D, "1004");
+		assert_int_equal(
+		    cc_key(f->cc, f->dev[C], CC_KEY_PARK, 1, 0, f->now), -1);
+		assert_string_equal(last(f, C)->prompt, "No park slot");
+		assert_int_equal(cc_onhook(f->cc, f->dev[C], 1, 0, f->now), 0);
+		if (hang_up) {
+			/* The parked party hangs up (its leg by ref: a
+			 * parked leg is not the active one). */
+			assert_int_equal(cc_onhook(f->cc, f->dev[B], 1,
+			                     last(f, B)->v.ref, f->now),
+			    0);
+		} else {
+			dial(f, E, "801");
+			assert_int_equal(last(f, E)->v.state, CC_CONNECTED);
+			assert_string_equal(last(f, E)->called, "1002");
+			assert_int_equal(
+			    cc_onhook(f->cc, f->dev[E], 1, 0, f->now), 0);
+		}
+		assert_int_equal(last(f, B)->v.state, CC_ONHOOK);
+		cc_stats_get(f->cc, &st);
+		assert_int_equal(st.parked, 0);
+		/* The slot went with its call. */
+		dial_unknown(f, F, "801");
+		assert_int_equal(cc_onhook(f->cc, f->dev[F], 1, 0, f->now), 0);
+		teardown_fake(f);
+	}
+}
+
 /* The chapter: when the conference creator leaves, the two others are
  * joined, but their call stays nonsecure, also after hold and resume. */
 static void
@@ -877,6 +1072,10 @@ main(void)
 	    cmocka_unit_test(consultative_transfer),
 	    cmocka_unit_test(blind_transfer_while_ringing),
 	    cmocka_unit_test(park_and_pickup),
+	    cmocka_unit_test(set_params_changes_the_next_transfer),
+	    cmocka_unit_test(set_params_changes_max_conferences),
+	    cmocka_unit_test(park_slot_removed_when_empty),
+	    cmocka_unit_test(park_slot_removed_keeps_its_call),
 	    cmocka_unit_test(three_party_conference),
 	    cmocka_unit_test(conference_creator_leaves),
 	    cmocka_unit_test(shared_line_rings_everywhere_first_answer_wins),

@@ -534,8 +534,11 @@ unregister(struct conn *c, uint8_t *buf)
 
 	if (send_empty(c, SCCP_UNREGISTER, 0) < 0)
 		return -1;
-	/* Bounded: a few stray answers may still be on their way. */
-	for (int i = 0; i < 64; i++) {
+	/* Read up to the ack, never close before it: in a call, the
+	 * CME ends the call first (a few dozen messages per call), and
+	 * answers to what was on its way may come too.  Bounded by the
+	 * count and by the socket's receive timeout. */
+	for (int i = 0; i < 512; i++) {
 		if (recv_msg(c, buf, &m) < 0)
 			return -1;
 		if (m.id == SCCP_UNREGISTER_ACK) {

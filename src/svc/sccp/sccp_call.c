@@ -198,12 +198,15 @@ hdr(const struct dev *d, uint32_t id)
 
 /* ---- timers ---- */
 
+static void params_sync(void);
+
 static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	(void)arg;
+	params_sync();
 	cc_tick(call.cc, now_ms());
 	sccp_call_rearm();
 }
@@ -1276,13 +1279,38 @@ line_for(struct config *cfg, const char *number, const char *name)
 	return lm->line;
 }
 
-/* Park slots: ephone-dns with park-slot (added once; a removed one stays
- * until a restart). */
+static int
+is_park_slot(struct config *cfg, const char *number)
+{
+	struct ephone_dn *dn;
+
+	TAILQ_FOREACH (dn, &cfg->ephone_dns, entry)
+		if (dn->park_slot && dn->number != NULL &&
+		    strcmp(dn->number, number) == 0)
+			return 1;
+	return 0;
+}
+
+/* Park slots: ephone-dns with park-slot, following the configuration.  A
+ * slot removed (no park-slot, no ephone-dn, another number) takes no new
+ * call; a call parked there stays until picked up or hung up
+ * (cc_park_slot_remove). */
 static void
 park_slots(struct config *cfg)
 {
 	struct ephone_dn *dn;
+	struct line_map **pp = &call.lines, *gone;
 
+	while (*pp != NULL) {
+		if ((*pp)->line != NULL || is_park_slot(cfg, (*pp)->number)) {
+			pp = &(*pp)->next;
+			continue;
+		}
+		gone = *pp;
+		*pp = gone->next;
+		cc_park_slot_remove(call.cc, gone->number);
+		free(gone);
+	}
 	TAILQ_FOREACH (dn, &cfg->ephone_dns, entry) {
 		struct line_map *lm;
 
@@ -1302,7 +1330,26 @@ park_slots(struct config *cfg)
 	}
 }
 
-/* Names and forward targets follow the configuration. */
+/* telephony-service's transfer-system and max-conferences, read again
+ * before every engine event: a change applies to the next transfer or
+ * conference, even before the configuration mode is left. */
+static void
+params_sync(void)
+{
+	const struct telephony_conf *t;
+	struct cc_params p;
+
+	if (call.cc == NULL || call.d == NULL || call.d->cfg == NULL)
+		return;
+	t = &call.d->cfg->tel;
+	memset(&p, 0, sizeof(p));
+	p.max_conferences = t->max_conferences;
+	p.blind_transfer = t->transfer_system == XFER_FULL_BLIND ||
+	    t->transfer_system == XFER_BLIND;
+	cc_set_params(call.cc, &p);
+}
+
+/* Names, forward targets and park slots follow the configuration. */
 void
 sccp_call_config_changed(struct config *cfg)
 {
@@ -1310,6 +1357,7 @@ sccp_call_config_changed(struct config *cfg)
 
 	if (cfg == NULL || call.cc == NULL)
 		return;
+	params_sync();
 	for (lm = call.lines; lm != NULL; lm = lm->next)
 		if (lm->line != NULL)
 			(void)line_for(cfg, lm->number, NULL);
@@ -1391,6 +1439,7 @@ sccp_call_input(void *conn, const struct sccp_msg *m)
 
 	if (d == NULL)
 		return 0;
+	params_sync();
 	switch (m->id) {
 	case SCCP_OFF_HOOK:
 		(void)cc_offhook(call.cc, d->cd,
@@ -1474,16 +1523,11 @@ sccp_call_input(void *conn, const struct sccp_msg *m)
 void
 sccp_call_start(struct daemon *d)
 {
-	struct cc_params p;
-
 	if (call.cc != NULL)
 		return;
-	memset(&p, 0, sizeof(p));
-	p.max_conferences = d->cfg->tel.max_conferences;
-	p.blind_transfer = d->cfg->tel.transfer_system == XFER_FULL_BLIND ||
-	    d->cfg->tel.transfer_system == XFER_BLIND;
 	call.d = d;
-	call.cc = cc_new(&ops, NULL, &p);
+	call.cc = cc_new(&ops, NULL, NULL);
+	params_sync();
 	call.tick = evtimer_new(d->base, tick_cb, NULL);
 	park_slots(d->cfg);
 }

@@ -4,7 +4,9 @@
  * then one whole PDU at a time; a framing or parse error closes that
  * connection only (spec 1.2: there is no resync), logged and counted.
  * One evtimer per connection: the register/handshake deadline, then
- * 2.5 keepalive intervals of silence.  A housekeeping timer reconciles
+ * 2.5 keepalive intervals of silence, then (Unregister, RegisterReject)
+ * the bound of an orderly close: last answers flushed, our side shut,
+ * input read and dropped until the phone closes (conn_half_close).  A housekeeping timer reconciles
  * the listeners with the configuration, because plain settings
  * (secure-signaling port, keepalive) change without a notification.
  */
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -34,6 +37,9 @@
 
 #define SCCP_MAX_CONNS 20000u
 #define SCCP_RECONCILE_S 2
+/* A session that ended (Unregister, RegisterReject): time to deliver its
+ * last answers and see the phone close its side. */
+#define SCCP_CLOSE_MS 5000u
 
 struct sccp_conn {
 	struct sccp_svc *svc;
@@ -46,10 +52,18 @@ struct sccp_conn {
 	char peer_ip[INET_ADDRSTRLEN];
 	unsigned peer_port;
 	char tls_cn[80];
-	int closing;
+	int closing; /* enum conn_closing */
+	int peer_eof; /* the phone closed its side while we flushed */
+	struct event *shut_ev; /* TLS: close_notify waits for room */
 	TAILQ_ENTRY(sccp_conn) entry;
 };
 TAILQ_HEAD(sccp_conn_list, sccp_conn);
+
+enum conn_closing {
+	CONN_OPEN = 0,
+	CONN_FLUSHING, /* the last answers are being written */
+	CONN_HALF_CLOSED, /* all written, FIN sent: reading until EOF */
+};
 
 struct sccp_listener {
 	struct evconnlistener *lis;
@@ -259,7 +273,7 @@ sccp_svc_send(void *conn, const struct buf *b)
 {
 	struct sccp_conn *c = conn;
 
-	if (c->bev != NULL && b->len > 0)
+	if (c->bev != NULL && !c->closing && b->len > 0)
 		bufferevent_write(c->bev, b->data, b->len);
 }
 
@@ -279,7 +293,7 @@ sccp_svc_send_secret(void *conn, const struct buf *b)
 	struct sccp_conn *c = conn;
 	uint8_t *copy;
 
-	if (c->bev == NULL || b->len == 0)
+	if (c->bev == NULL || c->closing || b->len == 0)
 		return;
 	copy = xmalloc(b->len);
 	memcpy(copy, b->data, b->len);
@@ -317,6 +331,8 @@ conn_free(struct sccp_conn *c)
 	s->nconns--;
 	if (c->timer)
 		event_free(c->timer);
+	if (c->shut_ev)
+		event_free(c->shut_ev);
 	if (c->bev)
 		bufferevent_free(c->bev);
 	free(c);
@@ -332,13 +348,64 @@ conn_arm(struct sccp_conn *c)
 	evtimer_add(c->timer, &tv);
 }
 
+static void conn_half_close(struct sccp_conn *c);
+
+static void
+shut_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_half_close(arg);
+}
+
+/*
+ * Everything is written: our side ends (TLS close_notify, then FIN) and
+ * we go on reading, discarding, until the phone closes its side or the
+ * timer fires.  Closing the socket at once would reset the connection
+ * whenever the phone had sent anything more that was not read (a
+ * KeepAlive, an answer to a message that crossed its Unregister), and a
+ * reset throws away what the kernel still holds for the phone: the
+ * UnregisterAck or RegisterReject among it.
+ */
+static void
+conn_half_close(struct sccp_conn *c)
+{
+	SSL *ssl = c->transport == SCCP_TRANSPORT_TLS
+	    ? bufferevent_openssl_get_ssl(c->bev)
+	    : NULL;
+
+	if (c->closing == CONN_HALF_CLOSED)
+		return;
+	if (ssl != NULL && SSL_shutdown(ssl) < 0 &&
+	    SSL_get_error(ssl, -1) == SSL_ERROR_WANT_WRITE) {
+		/* The socket buffer is full: close_notify when it drains. */
+		ERR_clear_error();
+		if (c->shut_ev == NULL)
+			c->shut_ev = event_new(bufferevent_get_base(c->bev),
+			    c->fd, EV_WRITE, shut_retry_cb, c);
+		if (c->shut_ev != NULL) {
+			event_add(c->shut_ev, NULL);
+			return;
+		}
+	}
+	ERR_clear_error();
+	c->closing = CONN_HALF_CLOSED;
+	(void)shutdown(c->fd, SHUT_WR);
+	if (c->peer_eof)
+		conn_free(c);
+}
+
+/* The session ended: its last answers are queued.  They go out, then the
+ * connection closes in order (conn_half_close), within SCCP_CLOSE_MS. */
 static void
 conn_close_after_flush(struct sccp_conn *c)
 {
-	c->closing = 1;
-	bufferevent_disable(c->bev, EV_READ);
+	struct timeval tv = {SCCP_CLOSE_MS / 1000u, 0};
+
+	c->closing = CONN_FLUSHING;
+	evtimer_add(c->timer, &tv);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		conn_free(c);
+		conn_half_close(c);
 }
 
 static const char *
@@ -355,6 +422,11 @@ read_cb(struct bufferevent *bev, void *arg)
 	struct sccp_conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 
+	if (c->closing) {
+		/* Read and dropped: unread bytes would reset the close. */
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
 	while (!c->closing && c->has_sess) {
 		size_t have = evbuffer_get_length(in), need = 0;
 		size_t peek = have < SCCP_HEADER_LEN ? have : SCCP_HEADER_LEN;
@@ -392,6 +464,11 @@ read_cb(struct bufferevent *bev, void *arg)
 			conn_free(c);
 			return;
 		}
+		/* Unregister: the phone's calls end first, so that their
+		 * teardown reaches it (and the other phones) before the
+		 * UnregisterAck; nothing is sent to it afterwards. */
+		if (rc == SCCP_SESS_CLOSE)
+			sccp_call_device_down(c);
 		if (out.len > 0)
 			bufferevent_write(c->bev, out.data, out.len);
 		buf_free(&out);
@@ -410,7 +487,7 @@ write_cb(struct bufferevent *bev, void *arg)
 
 	(void)bev;
 	if (c->closing)
-		conn_free(c);
+		conn_half_close(c);
 }
 
 /* The peer certificate's CN, "" when there is none. */
@@ -446,6 +523,13 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		    SSL_get_cipher_name(bufferevent_openssl_get_ssl(c->bev)),
 		    c->tls_cn[0] ? c->tls_cn : "-");
 		conn_arm(c);
+		return;
+	}
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    c->closing == CONN_FLUSHING) {
+		/* The phone only closed its side: it may still read what
+		 * is on its way. */
+		c->peer_eof = 1;
 		return;
 	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
