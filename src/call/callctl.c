@@ -1011,12 +1011,29 @@ release(struct cc *cc, struct leg *l)
 		leg_end(cc, p, NULL);
 }
 
+/* A phone's parked leg (its party parked the call; it hears music on
+ * hold with the handset up). */
+static struct leg *
+parked_leg(struct cc *cc, struct cc_device *d)
+{
+	struct leg *l;
+
+	for (l = cc->legs; l != NULL; l = l->next)
+		if (l->d == d && l->parked != NULL)
+			return l;
+	return NULL;
+}
+
 int
 cc_onhook(struct cc *cc, struct cc_device *d, unsigned line, uint32_t ref,
     uint64_t now)
 {
 	struct leg *l = ref ? leg_by_ref(cc, d, ref) : active_leg(cc, d);
 
+	/* Older phones send OnHook without a call reference: with no
+	 * active leg, hanging up ends the parked call it is waiting on. */
+	if (l == NULL && ref == 0)
+		l = parked_leg(cc, d);
 	(void)line;
 	(void)now;
 	if (l == NULL || l->state == CC_HOLD)

@@ -591,6 +591,31 @@ park_and_pickup(void **state)
 	teardown_fake(f);
 }
 
+/* A parked party that hangs up with an OnHook without a call reference
+ * (older phones): its parked call ends and the slot is free again. */
+static void
+parked_party_hangs_up_without_a_reference(void **state)
+{
+	struct fake *f = setup(8, 0);
+	struct cc_stats st;
+
+	(void)state;
+	connect(f, A, B, "1002");
+	assert_int_equal(
+	    cc_key(f->cc, f->dev[A], CC_KEY_PARK, 1, 0, f->now), 0);
+	assert_true(hears_moh(f, B));
+	assert_int_equal(cc_onhook(f->cc, f->dev[B], 0, 0, f->now), 0);
+	assert_int_equal(last(f, B)->v.state, CC_ONHOOK);
+	assert_int_equal(f->nmoh, 0);
+	cc_stats_get(f->cc, &st);
+	assert_int_equal(st.parked, 0);
+	/* Nothing parked any more: dialing the slot finds nothing. */
+	dial(f, E, "801");
+	assert_int_equal(last(f, E)->v.state, CC_INVALID);
+	assert_string_equal(last(f, E)->prompt, "Nothing parked");
+	teardown_fake(f);
+}
+
 /* A transfers B to C's number: Transfer, then the digits (C rings). */
 static uint32_t
 transfer_to_ringing(
@@ -1072,6 +1097,7 @@ main(void)
 	    cmocka_unit_test(consultative_transfer),
 	    cmocka_unit_test(blind_transfer_while_ringing),
 	    cmocka_unit_test(park_and_pickup),
+	    cmocka_unit_test(parked_party_hangs_up_without_a_reference),
 	    cmocka_unit_test(set_params_changes_the_next_transfer),
 	    cmocka_unit_test(set_params_changes_max_conferences),
 	    cmocka_unit_test(park_slot_removed_when_empty),
