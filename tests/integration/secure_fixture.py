@@ -285,7 +285,7 @@ def exchange(a, b, seq0, n=5, direct=False):
         a.rtp.sendto(tx.protect(seq0 + i, 160 * i, 0x1234, pattern),
                      a.smt_addr)
     got = 0
-    for _ in range(4 * n + 50):  # bounded: what is skipped, and the n
+    for _ in range(n + 2000):  # bounded: skipped packets, then the n
         if got == n:
             break
         pkt, src = b.rtp.recvfrom(2048)
