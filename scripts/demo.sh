@@ -72,8 +72,9 @@ echo
 echo "== the phones register: 1 and 2 over TLS (127.0.0.1:2443) with their"
 echo "   LSCs, 3 (device-security-mode none) over TCP (127.0.0.1:2000);"
 echo "   phone 1 calls 1002 (phone 2 answers): an encrypted call, SRTP"
-echo "   through the CME's media relay; phone 1 puts it on hold and"
-echo "   resumes it (new keys), the call stays up 4 seconds"
+echo "   through the CME's media relay; phone 1 puts it on hold (phone 2"
+echo "   hears tone on hold in plain RTP, no lock) and resumes it (SRTP"
+echo "   again with new keys); the call stays up 4 seconds"
 echo "\$ opencme-phone --tftp 127.0.0.1:16969 --mac 0011.2233.4401" \
 	"--count 3 --no-capf --call 1002 --hold-resume --hold-seconds 4" \
 	"--report json"
@@ -147,7 +148,11 @@ for p in json.load(open(sys.argv[1])):
               f"({c['suite'] if c['secure'] else 'RTP'}); "
               f"packets sent {k['sent']} received {k['received']} "
               f"auth failed {k['auth_failed']} bad pattern "
-              f"{k['bad_pattern']} lost {k['lost']}")
+              f"{k['bad_pattern']} lost {k['lost']}, "
+              f"SRTCP/RTCP sent {k['rtcp_sent']} received "
+              f"{k['rtcp_received']}"
+              + (f", hold audio {k['hold_audio']} packets (tone on hold, "
+                 f"plain RTP)" if k['hold_audio'] else ""))
 PY
 done
 echo
