@@ -77,10 +77,10 @@ echo "   hears tone on hold in plain RTP, no lock) and resumes it (SRTP"
 echo "   again with new keys); the call stays up 4 seconds"
 echo "\$ opencme-phone --tftp 127.0.0.1:16969 --mac 0011.2233.4401" \
 	"--count 3 --no-capf --call 1002 --hold-resume --hold-seconds 4" \
-	"--report json"
+	"--rtcp-interval-ms 1000 --report json"
 "$build/opencme-phone" --tftp 127.0.0.1:16969 --mac 0011.2233.4401 \
 	--count 3 --state "$tmp/phones" --no-capf --call 1002 --hold-resume \
-	--hold-seconds 4 --report json >"$tmp/secure.json" \
+	--hold-seconds 4 --rtcp-interval-ms 1000 --report json >"$tmp/secure.json" \
 	2>"$tmp/secure.log" &
 phones=$!
 i=0
@@ -119,10 +119,10 @@ echo "== phone 3 (device-security-mode none, TCP) calls 1001 (phone 1"
 echo "   answers): a nonsecure call, plain RTP phone to phone"
 echo "\$ opencme-phone --tftp 127.0.0.1:16969 --mac 0011.2233.4403" \
 	"--mac 0011.2233.4401 --no-capf --call 1001 --hold-seconds 2" \
-	"--report json"
+	"--rtcp-interval-ms 1000 --report json"
 "$build/opencme-phone" --tftp 127.0.0.1:16969 --mac 0011.2233.4403 \
 	--mac 0011.2233.4401 --state "$tmp/phones" --no-capf --call 1001 \
-	--hold-seconds 2 --report json >"$tmp/plain.json" 2>"$tmp/plain.log" || {
+	--hold-seconds 2 --rtcp-interval-ms 1000 --report json >"$tmp/plain.json" 2>"$tmp/plain.log" || {
 	cat "$tmp/plain.log"
 	echo "the nonsecure call failed"
 	exit 1
