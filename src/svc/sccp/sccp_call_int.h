@@ -4,7 +4,7 @@
  * Each object has one owner, the module that allocates and frees it:
  *
  *   sccp_call.c    devices (struct dev), their legs and CallInfo; the
- *                  engine, its callbacks, phone input; the daemon
+ *                  engine, its callbacks, phone input, lines, park slots
  *   sccp_media.c   phone-to-phone streams (struct stream), their keys
  *                  and relay legs; the media relay
  *   sccp_bridge.c  conference bridges (a mixer each)
@@ -98,7 +98,7 @@ sccp_dev_hdr(const struct dev *d, uint32_t id)
 }
 
 /* sccp_call.c */
-/* The daemon the service runs in, NULL when stopped. */
+/* The daemon the service runs in (borrowed), NULL when stopped. */
 struct daemon *sccp_call_daemon(void);
 /* The device of a registered session, or NULL. */
 struct dev *sccp_call_dev_of_sess(const struct sccp_sess *s);
