@@ -3,7 +3,7 @@
  * connections`, and the live part of `show ephone [registered|offhook]`
  * (config/ephone.h's ephone_live_ops), in the chapter's layout: the
  * registration lines, the line states, and for each call with media the
- * active-call block (sccp_call_describe: addresses, codec, SRTP cipher
+ * active-call block (sccp_show_describe: addresses, codec, SRTP cipher
  * and keys, counters):
  *
  *   ephone-1[0] Mac:549A.EBB5.8000 TCP socket:[1] activeLine:0
@@ -43,7 +43,7 @@ line_state(const struct sccp_sess *s, const struct ephone_dn *d)
 {
 	for (unsigned i = 0; d->number != NULL && i < s->info.nlines; i++)
 		if (strcmp(s->info.lines[i].number, d->number) == 0)
-			return sccp_call_line_state(s, i + 1);
+			return sccp_show_line_state(s, i + 1);
 	return "IDLE";
 }
 
@@ -60,7 +60,7 @@ describe(void *arg, const struct ephone *e, struct buf *out)
 	if (cfg == NULL || !sccp_svc_find(e->mac, &v) || v.sess == NULL)
 		return;
 	s = v.sess;
-	sccp_call_summary(s, &cs);
+	sccp_show_summary(s, &cs);
 	model = e->type ? e->type : sccp_policy_model(s->reg.device_type);
 	buf_printf(out,
 	    "ephone-%u[%u] Mac:%.4s.%.4s.%.4s TCP socket:[%d] activeLine:%u "
@@ -107,7 +107,7 @@ describe(void *arg, const struct ephone *e, struct buf *out)
 	buf_printf(out, "Preferred Codec: %s\n",
 	    ephone_codec_words[e->codec != CODEC_UNSET ? e->codec
 	                                               : CODEC_G711ULAW]);
-	sccp_call_describe(cfg, s, out);
+	sccp_show_describe(cfg, s, out);
 }
 
 static int
@@ -122,7 +122,7 @@ state(void *arg, const struct ephone *e, const char *what)
 	if (strcmp(what, "offhook") != 0 || !sccp_svc_find(e->mac, &v) ||
 	    v.sess == NULL)
 		return 0;
-	sccp_call_summary(v.sess, &cs);
+	sccp_show_summary(v.sess, &cs);
 	return cs.offhook;
 }
 
@@ -210,7 +210,7 @@ static int
 show_rtp(struct cli_ctx *ctx, const struct cli_args *args)
 {
 	(void)args;
-	sccp_call_show_rtp(ctx->out);
+	sccp_show_rtp(ctx->out);
 	return CLI_OK;
 }
 

@@ -38,7 +38,8 @@ void sccp_svc_send(void *conn, const struct buf *b);
 /* The same for messages with keys: no copy outlives the write. */
 void sccp_svc_send_secret(void *conn, const struct buf *b);
 
-/* sccp_call.c: call control for registered phones. */
+/* sccp_call.c: call control for registered phones (its modules share
+ * sccp_call_int.h). */
 struct daemon;
 struct cc_stats;
 void sccp_call_start(struct daemon *d);
@@ -50,25 +51,25 @@ void sccp_call_config_changed(struct config *cfg);
 void sccp_call_rearm(void);
 void sccp_call_stats(struct cc_stats *out);
 
-/* Live call facts of a phone for `show ephone` (sccp_call.c). */
+/* Live call facts of a phone for `show ephone` (sccp_show.c). */
 struct sccp_call_summary {
 	unsigned active_line; /* line instance of the active call, 0 none */
 	int offhook; /* a call in progress that is not ringing in or held */
 	int ringing; /* a call ringing in */
 	int media_active, start_media; /* a stream opened / started */
 };
-void sccp_call_summary(
+void sccp_show_summary(
     const struct sccp_sess *s, struct sccp_call_summary *out);
 /* IOS word for what line instance `line` does ("IDLE", "CONNECTED"...). */
-const char *sccp_call_line_state(const struct sccp_sess *s, unsigned line);
+const char *sccp_show_line_state(const struct sccp_sess *s, unsigned line);
 /* The chapter's active-call block of `show ephone offhook` for each
  * stream of the phone: addresses, codec, SRTP cipher, local key (the
  * phone's transmit key||salt) and remote key (its receive key||salt),
  * base64, and the relay's counters.  Keys appear nowhere else. */
-void sccp_call_describe(
+void sccp_show_describe(
     struct config *cfg, const struct sccp_sess *s, struct buf *out);
 /* `show voip rtp connections`: the relay's port range and legs. */
-void sccp_call_show_rtp(struct buf *out);
+void sccp_show_rtp(struct buf *out);
 
 /* The running configuration (NULL when the service is stopped). */
 struct config *sccp_svc_cfg(void);
