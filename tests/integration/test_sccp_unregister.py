@@ -15,7 +15,7 @@ import pytest
 from test_sccp import pdu, sccp_show, wait_for
 from test_sccp_calls import (CONNECTED, OFFHOOK, ONHOOK_S, RINGIN, Phone,
                              cme, pump_all)
-from test_sccp_srtp import MACS, secure_cme, tls_phones  # noqa: F401
+from secure_fixture import MACS, secure_cme, tls_phones  # noqa: F401
 
 UNREGISTER, UNREGISTER_ACK, KEEPALIVE = 0x27, 0x118, 0x00
 ROUNDS = 30
