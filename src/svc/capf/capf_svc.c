@@ -1,28 +1,24 @@
 /*
- * CAPF service: the TLS listener and one bufferevent_openssl per phone
- * around capf_session.c.  Framing: read the 8-byte header, then
- * payload_len bytes (capf_msg_frame_len); every server message is queued
- * as its own evbuffer chunk so that it goes out in a single TLS write
- * (formats.md 5.2).  One evtimer per connection: the idle timeout, or
- * the key-generation wait while the phone makes its key.
+ * CAPF service: the TLS listener and one connection per phone
+ * (daemon/conn.h) around capf_session.c.  Framing: read the 8-byte
+ * header, then payload_len bytes (capf_msg_frame_len); every server
+ * message is queued as its own chunk so that it goes out in a single TLS
+ * write (formats.md 5.2).  Deadlines: the idle timeout, or the
+ * key-generation wait while the phone makes its key.  After END_SESSION
+ * the connection closes in order (conn_close), as SCCP's does: the phone
+ * may have sent something that crossed our END_SESSION (a late key after
+ * the key-generation wait), and closing with unread input would reset
+ * the connection and could drop the END_SESSION on its way.
  */
-#include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
-#include <event2/event.h>
-#include <event2/listener.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "daemon/conn.h"
 #include "daemon/daemon.h"
 #include "lib/log.h"
 #include "store/store.h"
@@ -31,29 +27,28 @@
 #include "svc/pki/pki_svc.h"
 
 #define CAPF_MAX_CONNS 64
+/* After END_SESSION: time to deliver it and see the phone close. */
+#define CAPF_CLOSE_MS 5000u
 
+/* A phone's connection: created and freed by the connection it rides
+ * on (conn_ops below). */
 struct capf_conn {
 	struct capf_svc *svc;
-	struct bufferevent *bev;
-	struct event *timer;
-	struct capf_sess *sess;
+	struct conn *conn;
+	struct capf_sess *sess; /* after the handshake */
 	struct pki_lsc_request *lsc_wait; /* an RA's CA is issuing */
-	int closing;
-	TAILQ_ENTRY(capf_conn) entry;
+	int bad_frame; /* the input is not CAPF: END_SESSION{7} */
 };
-TAILQ_HEAD(capf_conn_list, capf_conn);
 
 struct capf_svc {
 	struct daemon *d;
-	struct evconnlistener *lis;
-	SSL_CTX *ctx;
+	struct conn_listener cl;
 	char key[256]; /* trustpoint|addr|port of the running listener */
 	char addr[INET_ADDRSTRLEN];
 	unsigned port;
-	unsigned tls_min; /* capf-server tls-version minimum of s->ctx */
+	unsigned tls_min; /* capf-server tls-version minimum of set.tls_ctx */
 	uint32_t next_id;
-	unsigned active;
-	struct capf_conn_list conns;
+	struct conn_set set; /* the phones' connections */
 };
 
 static struct capf_svc *csvc;
@@ -61,13 +56,13 @@ static struct capf_svc *csvc;
 unsigned
 capf_svc_active(void)
 {
-	return csvc ? csvc->active : 0;
+	return csvc ? csvc->set.n : 0;
 }
 
 int
 capf_svc_listening(char *addr, unsigned long cap, unsigned *port)
 {
-	if (csvc == NULL || csvc->lis == NULL)
+	if (csvc == NULL || csvc->cl.lis == NULL)
 		return 0;
 	snprintf(addr, cap, "%s", csvc->addr);
 	*port = csvc->port;
@@ -159,7 +154,7 @@ static X509 *
 op_tls_peer(void *arg)
 {
 	struct capf_conn *c = arg;
-	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	SSL *ssl = conn_ssl(c->conn);
 
 	return ssl ? SSL_get0_peer_certificate(ssl) : NULL;
 }
@@ -175,24 +170,7 @@ static const struct capf_sess_ops conn_ops = {
     .tls_peer = op_tls_peer,
 };
 
-/* ---- connections ---- */
-
-static void
-conn_free(struct capf_conn *c)
-{
-	TAILQ_REMOVE(&c->svc->conns, c, entry);
-	c->svc->active--;
-	/* A slot is free again: take the phones waiting in the backlog. */
-	if (c->svc->lis != NULL && c->svc->active < CAPF_MAX_CONNS)
-		evconnlistener_enable(c->svc->lis);
-	if (c->timer)
-		event_free(c->timer);
-	if (c->bev)
-		bufferevent_free(c->bev);
-	pki_svc_lsc_cancel(c->lsc_wait);
-	capf_sess_free(c->sess);
-	free(c);
-}
+/* ---- connections (daemon/conn.h calls the on_ functions) ---- */
 
 static void
 free_chunk(const void *data, size_t len, void *arg)
@@ -213,8 +191,7 @@ conn_send(struct capf_conn *c, const struct buf *out)
 		void *copy = xmalloc(need);
 
 		memcpy(copy, p, need);
-		evbuffer_add_reference(bufferevent_get_output(c->bev), copy,
-		    need, free_chunk, NULL);
+		conn_write_ref(c->conn, copy, need, free_chunk);
 		p += need;
 		left -= need;
 	}
@@ -223,21 +200,8 @@ conn_send(struct capf_conn *c, const struct buf *out)
 static void
 conn_arm(struct capf_conn *c)
 {
-	unsigned ms =
-	    c->sess ? capf_sess_timeout_ms(c->sess) : CAPF_SESS_IDLE_MS;
-	struct timeval tv = {ms / 1000u, (ms % 1000u) * 1000};
-
-	evtimer_add(c->timer, &tv);
-}
-
-/* After END_SESSION: close once the output is flushed. */
-static void
-conn_close_after_flush(struct capf_conn *c)
-{
-	c->closing = 1;
-	bufferevent_disable(c->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		conn_free(c);
+	conn_deadline(c->conn,
+	    c->sess ? capf_sess_timeout_ms(c->sess) : CAPF_SESS_IDLE_MS);
 }
 
 static void
@@ -246,124 +210,126 @@ conn_result(struct capf_conn *c, int rc, struct buf *out)
 	conn_send(c, out);
 	buf_free(out);
 	if (rc == CAPF_SESS_CLOSE)
-		conn_close_after_flush(c);
+		conn_close(c->conn); /* after END_SESSION */
 	else
 		conn_arm(c);
 }
 
-static void
-write_cb(struct bufferevent *bev, void *arg)
+static void *
+on_accepted(struct conn *k, void *svc)
 {
-	struct capf_conn *c = arg;
+	struct capf_conn *c = xcalloc(1, sizeof(*c));
 
-	(void)bev;
-	if (c->closing)
-		conn_free(c);
+	c->svc = svc;
+	c->conn = k;
+	return c;
 }
 
 static void
-read_cb(struct bufferevent *bev, void *arg)
+on_up(void *arg)
 {
 	struct capf_conn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	struct buf out = BUF_INIT;
+	int rc;
 
-	while (!c->closing && c->sess != NULL) {
-		size_t have = evbuffer_get_length(in), need = 0;
-		uint8_t *p = evbuffer_pullup(in,
-		    (ev_ssize_t)(have < CAPF_SESS_HEADER_LEN
-		            ? have
-		            : CAPF_SESS_HEADER_LEN));
-		struct buf out = BUF_INIT;
-		int rc;
+	if (++c->svc->next_id == 0)
+		c->svc->next_id = 1;
+	c->sess =
+	    capf_sess_new(&conn_ops, c, c->svc->next_id, conn_peer(c->conn));
+	rc = capf_sess_start(
+	    c->sess, capf_policy_auth_hint(c->svc->d->cfg), &out);
+	conn_result(c, rc, &out);
+}
 
-		if (have == 0)
-			return;
-		rc = capf_sess_frame_len(p, have, &need);
-		if (rc == 1)
-			return;
-		if (rc != 0) {
-			/* Not CAPF: the session answers END_SESSION{7}. */
-			p = evbuffer_pullup(in, -1);
-			rc = capf_sess_input(c->sess, p, have, &out);
-			evbuffer_drain(in, have);
-			conn_result(c, CAPF_SESS_CLOSE, &out);
-			return;
-		}
-		if (have < need)
-			return;
-		p = evbuffer_pullup(in, (ev_ssize_t)need);
-		rc = capf_sess_input(c->sess, p, need, &out);
-		evbuffer_drain(in, need);
-		conn_result(c, rc, &out);
-		if (rc == CAPF_SESS_CLOSE)
-			return;
-	}
+static int
+on_frame(void *arg, const uint8_t *p, size_t len, size_t *need)
+{
+	struct capf_conn *c = arg;
+	int rc = capf_sess_frame_len(p, len, need);
+
+	if (rc == 1)
+		return CONN_FRAME_MORE;
+	if (rc == 0)
+		return CONN_FRAME_OK;
+	/* Not CAPF: all of it goes to the session, which answers
+	 * END_SESSION{7}. */
+	c->bad_frame = 1;
+	return CONN_FRAME_BAD;
 }
 
 static void
-event_cb(struct bufferevent *bev, short what, void *arg)
+on_input(void *arg, const uint8_t *p, size_t len)
 {
 	struct capf_conn *c = arg;
+	struct buf out = BUF_INIT;
+	int rc;
 
-	(void)bev;
-	if (what & BEV_EVENT_CONNECTED) {
-		struct buf out = BUF_INIT;
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		char peer[64] = "?";
-		int rc;
-
-		if (getpeername(bufferevent_getfd(c->bev),
-		        (struct sockaddr *)&ss, &sl) == 0 &&
-		    ss.ss_family == AF_INET) {
-			const struct sockaddr_in *sin =
-			    (const struct sockaddr_in *)&ss;
-			char a[INET_ADDRSTRLEN];
-
-			inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
-			snprintf(peer, sizeof(peer), "%s:%u", a,
-			    (unsigned)ntohs(sin->sin_port));
-		}
-		if (++c->svc->next_id == 0)
-			c->svc->next_id = 1;
-		c->sess = capf_sess_new(&conn_ops, c, c->svc->next_id, peer);
-		rc = capf_sess_start(
-		    c->sess, capf_policy_auth_hint(c->svc->d->cfg), &out);
-		conn_result(c, rc, &out);
-		return;
-	}
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		unsigned long e = bufferevent_get_openssl_error(c->bev);
-
-		if (c->sess == NULL)
-			log_info("CAPF: TLS handshake failed%s%s",
-			    e ? ": " : "", e ? ERR_reason_error_string(e) : "");
-		else if (!c->closing && capf_sess_end_reason(c->sess) < 0)
-			log_info("CAPF: %s closed the session early",
-			    capf_sess_device(c->sess)[0]
-			        ? capf_sess_device(c->sess)
-			        : "phone");
-		ERR_clear_error();
-		conn_free(c);
-	}
+	rc = capf_sess_input(c->sess, p, len, &out);
+	conn_result(c, c->bad_frame ? CAPF_SESS_CLOSE : rc, &out);
 }
 
-static void
-timer_cb(evutil_socket_t fd, short what, void *arg)
+static int
+on_deadline(void *arg)
 {
 	struct capf_conn *c = arg;
 	struct buf out = BUF_INIT;
 
-	(void)fd;
-	(void)what;
-	if (c->closing || c->sess == NULL) {
-		if (c->sess == NULL)
-			log_info("CAPF: TLS handshake timed out");
-		conn_free(c);
-		return;
-	}
+	/* The idle timeout or the key-generation wait: the session says
+	 * (END_SESSION, or the next step). */
 	conn_result(c, capf_sess_timeout(c->sess, &out), &out);
+	return 0;
 }
+
+static void
+on_handshake_failed(void *arg, unsigned long e)
+{
+	(void)arg;
+	log_info("CAPF: TLS handshake failed%s%s", e ? ": " : "",
+	    e ? ERR_reason_error_string(e) : "");
+}
+
+static void
+on_handshake_timeout(void *arg)
+{
+	(void)arg;
+	log_info("CAPF: TLS handshake timed out");
+}
+
+static void
+on_closed(void *arg, enum conn_end why)
+{
+	struct capf_conn *c = arg;
+
+	if (why == CONN_END_PEER && c->sess != NULL &&
+	    capf_sess_end_reason(c->sess) < 0)
+		log_info("CAPF: %s closed the session early",
+		    capf_sess_device(c->sess)[0] ? capf_sess_device(c->sess)
+		                                 : "phone");
+	pki_svc_lsc_cancel(c->lsc_wait);
+	capf_sess_free(c->sess);
+	free(c);
+}
+
+static void
+on_refused(void *svc, enum conn_refusal why, unsigned n)
+{
+	(void)svc;
+	(void)why;
+	log_warnx("CAPF: connection refused (%u sessions)", n);
+}
+
+static const struct conn_ops capf_conn_ops = {
+    .header_len = CAPF_SESS_HEADER_LEN,
+    .accepted = on_accepted,
+    .up = on_up,
+    .frame = on_frame,
+    .input = on_input,
+    .deadline = on_deadline,
+    .handshake_failed = on_handshake_failed,
+    .handshake_timeout = on_handshake_timeout,
+    .closed = on_closed,
+    .refused = on_refused,
+};
 
 static int
 accept_any(int ok, X509_STORE_CTX *xs)
@@ -373,56 +339,13 @@ accept_any(int ok, X509_STORE_CTX *xs)
 	return 1; /* verified by the session in LSC/MIC modes */
 }
 
-static void
-accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
-{
-	struct capf_svc *s = arg;
-	struct capf_conn *c;
-	SSL *ssl;
-
-	(void)lis;
-	(void)sa;
-	(void)salen;
-	if (s->active >= CAPF_MAX_CONNS || s->ctx == NULL ||
-	    (ssl = SSL_new(s->ctx)) == NULL) {
-		log_warnx("CAPF: connection refused (%u sessions)", s->active);
-		evutil_closesocket(fd);
-		return;
-	}
-	c = xcalloc(1, sizeof(*c));
-	c->svc = s;
-	c->bev = bufferevent_openssl_socket_new(s->d->base, fd, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		SSL_free(ssl);
-		evutil_closesocket(fd);
-		free(c);
-		return;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-	c->timer = evtimer_new(s->d->base, timer_cb, c);
-	TAILQ_INSERT_TAIL(&s->conns, c, entry);
-	s->active++;
-	/* Full: stop accepting so that further phones wait in the listen
-	 * backlog (and TCP's SYN retries) instead of being closed. */
-	if (s->active >= CAPF_MAX_CONNS && s->lis != NULL)
-		evconnlistener_disable(s->lis);
-	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	conn_arm(c);
-}
-
 /* ---- listener ---- */
 
 static void
 listener_close(struct capf_svc *s)
 {
-	if (s->lis)
-		evconnlistener_free(s->lis);
-	s->lis = NULL;
-	SSL_CTX_free(s->ctx);
-	s->ctx = NULL;
+	conn_listener_close(&s->cl);
+	conn_set_tls_ctx(&s->set, NULL);
 	s->key[0] = '\0';
 }
 
@@ -433,20 +356,20 @@ reconcile(struct capf_svc *s, int force)
 	const struct capf_server *cs = &cfg->capf;
 	const char *addr = cs->source_addr ? cs->source_addr : "0.0.0.0";
 	unsigned port = cs->port ? cs->port : CAPF_SESS_PORT;
-	struct sockaddr_in sin;
 	const char *why = NULL;
 	char key[256];
 	SSL_CTX *ctx;
+	int rc;
 
 	if (!cs->present || cs->trustpoint_label == NULL) {
-		if (s->lis != NULL)
+		if (s->cl.lis != NULL)
 			log_info("CAPF server stopped");
 		listener_close(s);
 		return;
 	}
 	snprintf(
 	    key, sizeof(key), "%s|%s|%u", cs->trustpoint_label, addr, port);
-	if (!force && s->lis != NULL && strcmp(key, s->key) == 0 &&
+	if (!force && s->cl.lis != NULL && strcmp(key, s->key) == 0 &&
 	    s->tls_min == cs->tls_min)
 		return;
 	ctx = pki_svc_tls_server_ctx(cfg, cs->trustpoint_label, 0, &why);
@@ -473,32 +396,26 @@ reconcile(struct capf_svc *s, int force)
 		listener_close(s);
 		return;
 	}
-	if (s->lis != NULL && strcmp(key, s->key) == 0) {
+	if (s->cl.lis != NULL && strcmp(key, s->key) == 0) {
 		/* Same socket, new credentials or TLS versions. */
-		SSL_CTX_free(s->ctx);
-		s->ctx = ctx;
+		conn_set_tls_ctx(&s->set, ctx);
 		s->tls_min = cs->tls_min;
 		return;
 	}
 	listener_close(s);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
+	rc = conn_listener_open(&s->cl, &s->set, addr, port, 64, 1);
+	if (rc == -1) {
 		log_warnx("CAPF server: bad source-addr %s", addr);
 		SSL_CTX_free(ctx);
 		return;
 	}
-	s->lis = evconnlistener_new_bind(s->d->base, accept_cb, s,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
-	    64, (struct sockaddr *)&sin, sizeof(sin));
-	if (s->lis == NULL) {
+	if (rc != 0) {
 		log_warn(
 		    "CAPF server: cannot listen on %s port %u", addr, port);
 		SSL_CTX_free(ctx);
 		return;
 	}
-	s->ctx = ctx;
+	conn_set_tls_ctx(&s->set, ctx);
 	s->tls_min = cs->tls_min;
 	snprintf(s->key, sizeof(s->key), "%s", key);
 	snprintf(s->addr, sizeof(s->addr), "%s", addr);
@@ -515,7 +432,12 @@ capf_svc_start(struct daemon *d)
 		return 0;
 	csvc = xcalloc(1, sizeof(*csvc));
 	csvc->d = d;
-	TAILQ_INIT(&csvc->conns);
+	conn_set_init(&csvc->set, d->base, &capf_conn_ops, csvc);
+	csvc->set.max = CAPF_MAX_CONNS;
+	/* Full: further phones wait in the listen backlog. */
+	csvc->set.pause_when_full = 1;
+	csvc->set.handshake_ms = CAPF_SESS_IDLE_MS;
+	csvc->set.close_ms = CAPF_CLOSE_MS;
 	reconcile(csvc, 0);
 	capf_policy_sync_global(d->cfg, pki_svc_store());
 	return 0;
@@ -545,14 +467,11 @@ capf_svc_changed(struct daemon *d, const char *what)
 void
 capf_svc_stop(struct daemon *d)
 {
-	struct capf_conn *c;
-
 	(void)d;
 	if (csvc == NULL)
 		return;
-	while ((c = TAILQ_FIRST(&csvc->conns)) != NULL)
-		conn_free(c);
 	listener_close(csvc);
+	conn_set_close_all(&csvc->set);
 	free(csvc);
 	csvc = NULL;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "daemon/conn.h"
 #include "svc/sccp/sccp_int.h"
 #include "svc/sccp/sccp_svc.h"
 
@@ -170,7 +171,7 @@ static int
 show_connections(struct cli_ctx *ctx, const struct cli_args *args)
 {
 	const struct sccp_sess_stats *st = sccp_sess_stats();
-	const struct sccp_svc_counters *k = sccp_svc_counters();
+	const struct conn_counters *k = sccp_svc_counters();
 	struct conn_show sh = {ctx, 0};
 	const char *tp = NULL;
 	char addr[64];

@@ -28,10 +28,9 @@ int sccp_svc_find(const char *mac12, struct sccp_conn_view *out);
 /* Listener facts for `show sccp connections`: 1 when listening. */
 int sccp_svc_listening(int transport, char *addr, unsigned long cap,
     unsigned *port, const char **trustpoint);
-struct sccp_svc_counters {
-	unsigned long long accepted, tls_failed, timeouts;
-};
-const struct sccp_svc_counters *sccp_svc_counters(void);
+/* Connections accepted, TLS handshakes failed, timeouts (daemon/conn.h). */
+struct conn_counters;
+const struct conn_counters *sccp_svc_counters(void);
 
 /* Queue bytes to a connection (a struct sccp_conn *). */
 void sccp_svc_send(void *conn, const struct buf *b);
