@@ -185,3 +185,52 @@ def test_srtcp_sender_reports_cross_the_relay(daemons, tmp_path):
     # was protected by the relay with the keys the CME gave them.
     check_rtcp(a, b)
     check_rtcp(b, a)
+
+
+def test_flow_around_call_between_emulated_phones(daemons, tmp_path):
+    """voice service voip / media flow-around: the emulated phones get
+    the keys end to end and send straight to each other (the CME relays
+    nothing, shows the stream as flow-around); SRTP and SRTCP verify
+    both ways with the keys the phones were given."""
+    d = make_secure_cme(daemons)
+    p = d.cli("configure terminal", "voice service voip",
+              "media flow-around", "end")
+    assert p.returncode == 0, p.stdout + p.stderr
+    call = subprocess.Popen(
+        phone_args(d, tmp_path / "ph", [PH[1][0], PH[2][0]], "--call",
+                   PH[2][1], "--rtcp-interval-ms", "300", hold=3),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    err = []
+    reader = threading.Thread(
+        target=lambda: err.extend(iter(call.stderr.readline, "")),
+        daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: sum(" media AES_CM" in x for x in err) >= 2 or
+                 call.poll() is not None, "the call's media", tries=600)
+        assert call.poll() is None, "".join(err)
+        rtp = d.cli("show voip rtp connections", check=True).stdout
+        off = d.cli("show ephone offhook", check=True).stdout
+    finally:
+        out, _ = call.communicate(timeout=60)
+        reader.join(timeout=5)
+    assert call.returncode == 0, "".join(err)
+    assert "Media mode: flow-around" in rtp, rtp
+    assert "Found 0 active RTP connections" in rtp, rtp  # relay unused
+    assert "Found 1 flow-around streams" in rtp, rtp
+    assert off.count("Media: flow-around, SRTP phone to phone") == 2, off
+    # Each phone's media went to the other phone's own port, not the CME.
+    media = {}
+    for x in err:
+        m = re.search(r"(SEP\w+): call \d+: media AES_CM\S+ to "
+                      r"127\.0\.0\.1:(\d+) from port (\d+)", x)
+        if m:
+            media[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+    (to_a, from_a), (to_b, from_b) = media.values()
+    assert to_a == from_b and to_b == from_a, media
+    rep = {x["mac"]: x for x in json.loads(out)}
+    (a,), (b,) = calls(rep, 1), calls(rep, 2)
+    for c in (a, b):
+        check_media(c, True)
+    check_rtcp(a, b)
+    check_rtcp(b, a)
