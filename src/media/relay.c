@@ -517,7 +517,9 @@ relay_gso_plan(const size_t *len, const struct sockaddr_in *dst, size_t n,
 int
 relay_gso_active(const struct relay *r)
 {
-	return r != NULL && !r->conf.unbound && r->gso != GSO_OFF;
+	if (r == NULL || r->conf.unbound || r->gso == GSO_OFF)
+		return 0;
+	return r->gso == GSO_WORKS ? 2 : 1;
 }
 
 /*
@@ -553,11 +555,17 @@ send_plain(
 	return ok;
 }
 
-/* Errors by which the kernel refuses a GSO message, not its datagrams. */
+/*
+ * Errors by which the kernel may refuse a GSO message rather than its
+ * datagrams: EINVAL (no GSO, too many segments, SO_NO_CHECK), EIO (no
+ * checksum offload, IPsec), EMSGSIZE (a segment over the path MTU),
+ * ENOPROTOOPT/EOPNOTSUPP (no UDP_SEGMENT).
+ */
 static int
 gso_refused(int e)
 {
-	return e == EINVAL || e == EIO || e == ENOPROTOOPT || e == EOPNOTSUPP;
+	return e == EINVAL || e == EIO || e == ENOPROTOOPT ||
+	    e == EOPNOTSUPP || e == EMSGSIZE;
 }
 
 /*

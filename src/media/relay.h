@@ -157,8 +157,9 @@ struct relay_gso_group {
 size_t relay_gso_plan(const size_t *len, const struct sockaddr_in *dst,
     size_t n, struct relay_gso_group *g);
 
-/* 1 while the relay sends with UDP GSO, 0 once it has fallen back (or
- * was told not to, or the kernel lacks it). */
+/* UDP GSO state: 2 once a group has gone out that way, 1 while it may
+ * still be used but has not been yet, 0 for good once the relay has fallen
+ * back to single datagrams (or was told to, or the kernel lacks it). */
 int relay_gso_active(const struct relay *r);
 
 /* Register a persistent read event per socket on base (libevent 2.1). */
