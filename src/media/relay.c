@@ -564,8 +564,8 @@ send_plain(
 static int
 gso_refused(int e)
 {
-	return e == EINVAL || e == EIO || e == ENOPROTOOPT ||
-	    e == EOPNOTSUPP || e == EMSGSIZE;
+	return e == EINVAL || e == EIO || e == ENOPROTOOPT || e == EOPNOTSUPP ||
+	    e == EMSGSIZE;
 }
 
 /*
