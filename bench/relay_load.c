@@ -22,11 +22,14 @@
  * there on a shared machine).
  * Output, one line: key=value pairs (parsed by run-relay.sh).
  *
- *   relay_load SUITE SECONDS PORT [libsrtp]
+ *   relay_load SUITE SECONDS PORT [libsrtp|nogso]
  *
  * SUITE: 32 | 80 (AES_CM_128_HMAC_SHA1_*).  With "libsrtp", iface and
  * relay run on libsrtp2's own primitives instead of OpenSSL's (to compare
- * the relay before and after srtp_ossl.c in one run).
+ * the relay before and after srtp_ossl.c in one run); with "nogso" the
+ * relay sends one datagram per message instead of UDP GSO groups (to
+ * compare before and after GSO).  gso=2 when the relay sent GSO groups
+ * (relay_gso_active).
  *
  * Everything on 127.0.0.1; every loop bounded by SECONDS.
  */
@@ -53,6 +56,7 @@
 static enum srtpc_suite suite;
 static double seconds;
 static atomic_int stop_load;
+static int no_gso, gso_used;
 
 static double
 now_s(clockid_t c)
@@ -384,6 +388,7 @@ relay_run(uint16_t port_lo, double *cpu_pps, double *wall_pps, double *busy,
 	rc.addr.s_addr = htonl(0x7f000001);
 	rc.port_lo = port_lo;
 	rc.port_hi = (uint16_t)(port_lo + 200);
+	rc.no_gso = no_gso;
 	memset(&la, 0, sizeof(la));
 	memset(&lb, 0, sizeof(lb));
 	la.suite = lb.suite = suite;
@@ -456,6 +461,7 @@ relay_run(uint16_t port_lo, double *cpu_pps, double *wall_pps, double *busy,
 		    (unsigned long long)l->received,
 		    (unsigned long long)l->verified);
 	}
+	gso_used = relay_gso_active(r);
 	event_free(stop);
 	relay_free(r);
 	event_base_free(base);
@@ -472,9 +478,10 @@ main(int argc, char **argv)
 
 	if (argc < 4 || argc > 5 ||
 	    (strcmp(argv[1], "32") && strcmp(argv[1], "80")) ||
-	    (argc == 5 && strcmp(argv[4], "libsrtp"))) {
-		fprintf(
-		    stderr, "usage: relay_load 32|80 SECONDS PORT [libsrtp]\n");
+	    (argc == 5 && strcmp(argv[4], "libsrtp") &&
+	        strcmp(argv[4], "nogso"))) {
+		fprintf(stderr,
+		    "usage: relay_load 32|80 SECONDS PORT [libsrtp|nogso]\n");
 		return 2;
 	}
 	suite = strcmp(argv[1], "32") == 0 ? SRTPC_AES_CM_128_HMAC_SHA1_32
@@ -489,7 +496,9 @@ main(int argc, char **argv)
 	memset(&l, 0, sizeof(l));
 	a = anchor(SRTPC_PRIM_LIBSRTP);
 	ao = anchor(SRTPC_PRIM_OPENSSL);
-	if (argc == 5 && srtpc_set_primitives(SRTPC_PRIM_LIBSRTP) != 0)
+	no_gso = argc == 5 && strcmp(argv[4], "nogso") == 0;
+	if (argc == 5 && !no_gso &&
+	    srtpc_set_primitives(SRTPC_PRIM_LIBSRTP) != 0)
 		return 1;
 	f = iface();
 	relay_run(port_lo, &rp, &rw, &busy, &core, &cpu0, &l);
@@ -504,9 +513,9 @@ main(int argc, char **argv)
 	    "suite=%s primitives=%s anchor_pps=%.0f anchor_ossl_pps=%.0f iface_pps=%.0f "
 	    "relay_pps=%.0f core_pps=%.0f cpu0_pps=%.0f relay_wall_pps=%.0f "
 	    "relay_busy=%.2f ratio=%.3f ratio_ossl=%.3f calls=%.0f "
-	    "crypto_us=%.3f crypto_ossl_us=%.3f relay_us=%.3f\n",
+	    "crypto_us=%.3f crypto_ossl_us=%.3f relay_us=%.3f gso=%d\n",
 	    srtpc_suite_name(suite), srtpc_primitives_name(srtpc_primitives()),
 	    a, ao, f, rp, core, cpu0, rw, busy, core / a, core / ao,
-	    core / 100.0, 1e6 / a, 1e6 / ao, 1e6 / core);
+	    core / 100.0, 1e6 / a, 1e6 / ao, 1e6 / core, gso_used);
 	return 0;
 }

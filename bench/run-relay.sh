@@ -37,10 +37,9 @@ BENCH=relay
 bench_work
 
 PROG=$BUILD/bench/relay_load
-if [ ! -x "$PROG" ]; then
-	make -s -C "$ROOT" BUILD="$BUILD" "$PROG" >/dev/null 2>&1 ||
-		{ echo "run-relay: cannot build $PROG" >&2; exit 1; }
-fi
+# always: make rebuilds it when a source changed, and does nothing if not
+make -s -C "$ROOT" BUILD="$BUILD" "$PROG" >/dev/null 2>&1 ||
+	{ echo "run-relay: cannot build $PROG" >&2; exit 1; }
 
 field() { # line key
 	echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'
@@ -62,7 +61,8 @@ for suite in 32 80; do
 		f=$(field "$line" iface_pps)
 		echo "  round $r, _$suite: raw libsrtp2 $a pkt/s (NSS)," \
 			"$o (OpenSSL primitives), our interface $f pkt/s," \
-			"relay $b pkt/s (busy $(field "$line" relay_busy))"
+			"relay $b pkt/s (busy $(field "$line" relay_busy)," \
+			"gso $(field "$line" gso))"
 		echo "$a" >> "$WORK/anchor"
 		echo "$o" >> "$WORK/anchor_ossl"
 		echo "$b" >> "$WORK/relay"

@@ -2,10 +2,17 @@
  * The media relay (see relay.h): legs, the per-packet step, batched UDP
  * I/O and the libevent glue.
  */
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103 /* Linux 4.18 */
+#endif
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/udp.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -30,6 +37,13 @@ struct relay_leg {
 	size_t last_payload; /* RTP payload of the last packet forwarded */
 };
 
+/* UDP GSO: tried until it has worked or been refused. */
+enum relay_gso {
+	GSO_UNTRIED, /* the socket option exists; no group sent yet */
+	GSO_WORKS, /* a group went out: later refusals are per group */
+	GSO_OFF, /* told not to, absent, or refused on first use */
+};
+
 struct relay {
 	struct relay_conf conf;
 	struct event_base *base;
@@ -40,8 +54,18 @@ struct relay {
 	uint8_t bufs[RELAY_BATCH][RELAY_BUF];
 	struct sockaddr_in src[RELAY_BATCH], dst[RELAY_BATCH];
 	struct iovec riov[RELAY_BATCH], siov[RELAY_BATCH];
+	/* set up once by relay_new; a batch only sets lengths */
 	struct mmsghdr rmsg[RELAY_BATCH], smsg[RELAY_BATCH];
 	size_t payload[RELAY_BATCH]; /* RTP payload octets per datagram out */
+	size_t len[RELAY_BATCH]; /* length per datagram out */
+	enum relay_gso gso;
+	int gso_probed;
+	struct relay_gso_group groups[RELAY_BATCH];
+	struct mmsghdr gmsg[RELAY_BATCH]; /* one per group */
+	union {
+		struct cmsghdr h;
+		uint8_t b[CMSG_SPACE(sizeof(uint16_t))];
+	} gctl[RELAY_BATCH]; /* SOL_UDP/UDP_SEGMENT, one per group */
 };
 
 static const char *const relay_err_strs[] = {
@@ -99,6 +123,27 @@ relay_new(const struct relay_conf *conf, struct relay **out)
 		return SRTPC_E_NOMEM;
 	r->conf = *conf;
 	r->next_port = (uint16_t)((conf->port_lo + 1) & ~1u);
+	r->gso = conf->no_gso ? GSO_OFF : GSO_UNTRIED;
+	for (unsigned i = 0; i < RELAY_BATCH; i++) {
+		struct msghdr *h;
+
+		r->riov[i].iov_base = r->bufs[i];
+		/* one byte more than the MTU reveals oversize */
+		r->riov[i].iov_len = RELAY_MTU + 1;
+		h = &r->rmsg[i].msg_hdr;
+		h->msg_iov = &r->riov[i];
+		h->msg_iovlen = 1;
+		h->msg_name = &r->src[i];
+		h->msg_namelen = sizeof(r->src[i]);
+		h = &r->smsg[i].msg_hdr;
+		h->msg_iov = &r->siov[i];
+		h->msg_iovlen = 1;
+		h->msg_name = &r->dst[i];
+		h->msg_namelen = sizeof(r->dst[i]);
+		r->gctl[i].h.cmsg_level = SOL_UDP;
+		r->gctl[i].h.cmsg_type = UDP_SEGMENT;
+		r->gctl[i].h.cmsg_len = CMSG_LEN(sizeof(uint16_t));
+	}
 	*out = r;
 	return SRTPC_OK;
 }
@@ -231,6 +276,15 @@ relay_leg_add(
 	}
 	if (!r->conf.unbound && (rc = bind_pair(r, leg)) < 0)
 		goto fail;
+	if (!r->conf.unbound && !r->gso_probed) {
+		int v = 0;
+		socklen_t vl = sizeof(v);
+
+		/* ENOPROTOOPT before Linux 4.18 */
+		r->gso_probed = 1;
+		if (getsockopt(leg->fd[0], SOL_UDP, UDP_SEGMENT, &v, &vl) != 0)
+			r->gso = GSO_OFF;
+	}
 	if (r->base != NULL && (rc = leg_attach(leg, r->base)) < 0)
 		goto fail;
 	leg->index = r->nlegs;
@@ -431,6 +485,160 @@ relay_packet(struct relay_leg *in, int is_rtcp, const struct sockaddr_in *src,
 	return RELAY_FORWARD;
 }
 
+size_t
+relay_gso_plan(const size_t *len, const struct sockaddr_in *dst, size_t n,
+    struct relay_gso_group *g)
+{
+	size_t ng = 0, i = 0;
+
+	while (i < n) {
+		size_t seg = len[i], total = len[i], j = i + 1;
+
+		if (seg > 0 && seg <= RELAY_GSO_MAX_SEG)
+			while (j < n && j - i < RELAY_GSO_MAX_SEGS &&
+			    len[j] > 0 && len[j] <= seg &&
+			    total + len[j] <= RELAY_GSO_MAX_BYTES &&
+			    dst[j].sin_family == dst[i].sin_family &&
+			    dst[j].sin_addr.s_addr == dst[i].sin_addr.s_addr &&
+			    dst[j].sin_port == dst[i].sin_port) {
+				total += len[j++];
+				if (len[j - 1] < seg)
+					break; /* a shorter one ends it */
+			}
+		g[ng].first = i;
+		g[ng].count = j - i;
+		g[ng].seg = seg;
+		ng++;
+		i = j;
+	}
+	return ng;
+}
+
+int
+relay_gso_active(const struct relay *r)
+{
+	if (r == NULL || r->conf.unbound || r->gso == GSO_OFF)
+		return 0;
+	return r->gso == GSO_WORKS ? 2 : 1;
+}
+
+/*
+ * Sends datagrams first .. first + count - 1 one per message from out's
+ * socket and counts them on out; returns how many went.
+ */
+static unsigned
+send_plain(
+    struct relay *r, struct relay_leg *out, int c, size_t first, size_t count)
+{
+	unsigned sent = 0, ok = 0;
+
+	/* bounded: every round sends at least one or skips one */
+	while (sent < count) {
+		int k = sendmmsg(out->fd[c], r->smsg + first + sent,
+		    (unsigned)count - sent, MSG_DONTWAIT);
+
+		if (k <= 0) {
+			/* skip the datagram that failed (EAGAIN...) */
+			out->st.send_fail++;
+			sent++;
+			continue;
+		}
+		for (int j = 0; j < k; j++)
+			out->st.tx_octets +=
+			    r->payload[first + sent + (unsigned)j];
+		sent += (unsigned)k;
+		ok += (unsigned)k;
+	}
+	out->st.tx += ok;
+	if (c)
+		out->st.rtcp_tx += ok;
+	return ok;
+}
+
+/*
+ * Errors by which the kernel may refuse a GSO message rather than its
+ * datagrams: EINVAL (no GSO, too many segments, SO_NO_CHECK), EIO (no
+ * checksum offload, IPsec), EMSGSIZE (a segment over the path MTU),
+ * ENOPROTOOPT/EOPNOTSUPP (no UDP_SEGMENT).
+ */
+static int
+gso_refused(int e)
+{
+	return e == EINVAL || e == EIO || e == ENOPROTOOPT || e == EOPNOTSUPP ||
+	    e == EMSGSIZE;
+}
+
+/*
+ * Sends the nout datagrams of a batch as GSO groups, and counts each
+ * datagram as sendmmsg of single datagrams would have.
+ */
+static void
+send_gso(struct relay *r, struct relay_leg *out, int c, unsigned nout)
+{
+	size_t ng = relay_gso_plan(r->len, r->dst, nout, r->groups);
+	unsigned sent = 0;
+
+	for (size_t i = 0; i < ng; i++) {
+		const struct relay_gso_group *g = &r->groups[i];
+		struct msghdr *h = &r->gmsg[i].msg_hdr;
+
+		h->msg_iov = &r->siov[g->first];
+		h->msg_iovlen = g->count;
+		h->msg_name = &r->dst[g->first];
+		h->msg_namelen = sizeof(r->dst[g->first]);
+		if (g->count > 1) {
+			uint16_t seg = (uint16_t)g->seg;
+
+			memcpy(CMSG_DATA(&r->gctl[i].h), &seg, sizeof(seg));
+			h->msg_control = r->gctl[i].b;
+			h->msg_controllen = sizeof(r->gctl[i].b);
+		} else {
+			h->msg_control = NULL;
+			h->msg_controllen = 0;
+		}
+	}
+	/* bounded: every round sends at least one group or skips one */
+	while (sent < ng) {
+		const struct relay_gso_group *g = &r->groups[sent];
+		int k = sendmmsg(out->fd[c], r->gmsg + sent,
+		    (unsigned)ng - sent, MSG_DONTWAIT);
+
+		if (k > 0) {
+			size_t ok = 0;
+
+			for (int j = 0; j < k; j++) {
+				g = &r->groups[sent + (unsigned)j];
+				ok += g->count;
+				for (size_t d = 0; d < g->count; d++)
+					out->st.tx_octets +=
+					    r->payload[g->first + d];
+				if (g->count > 1)
+					r->gso = GSO_WORKS;
+			}
+			out->st.tx += ok;
+			if (c)
+				out->st.rtcp_tx += ok;
+			sent += (unsigned)k;
+			continue;
+		}
+		if (g->count > 1 && gso_refused(errno)) {
+			/* Refused as a group: send them one by one.  If they
+			 * go and GSO never worked, it will not: stop for good
+			 * and send the rest of the batch the same way. */
+			if (send_plain(r, out, c, g->first, g->count) > 0 &&
+			    r->gso == GSO_UNTRIED) {
+				r->gso = GSO_OFF;
+				send_plain(r, out, c, g->first + g->count,
+				    nout - g->first - g->count);
+				return;
+			}
+		} else {
+			out->st.send_fail += g->count;
+		}
+		sent++;
+	}
+}
+
 int
 relay_leg_service(struct relay_leg *leg, int is_rtcp, int max_batches)
 {
@@ -441,19 +649,12 @@ relay_leg_service(struct relay_leg *leg, int is_rtcp, int max_batches)
 		return 0;
 	for (int b = 0; b < max_batches; b++) {
 		struct relay_leg *out;
-		unsigned nout = 0, sent = 0, failed = 0;
+		unsigned nout = 0;
 		int n;
 
-		for (unsigned i = 0; i < RELAY_BATCH; i++) {
-			r->riov[i].iov_base = r->bufs[i];
-			/* one byte more than the MTU reveals oversize */
-			r->riov[i].iov_len = RELAY_MTU + 1;
-			memset(&r->rmsg[i], 0, sizeof(r->rmsg[i]));
-			r->rmsg[i].msg_hdr.msg_iov = &r->riov[i];
-			r->rmsg[i].msg_hdr.msg_iovlen = 1;
-			r->rmsg[i].msg_hdr.msg_name = &r->src[i];
+		/* the rest of rmsg is set up by relay_new */
+		for (unsigned i = 0; i < RELAY_BATCH; i++)
 			r->rmsg[i].msg_hdr.msg_namelen = sizeof(r->src[i]);
-		}
 		n = recvmmsg(
 		    leg->fd[c], r->rmsg, RELAY_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
@@ -471,38 +672,17 @@ relay_leg_service(struct relay_leg *leg, int is_rtcp, int max_batches)
 			        RELAY_BUF, &r->dst[nout]) != RELAY_FORWARD)
 				continue;
 			r->payload[nout] = leg->last_payload;
+			r->len[nout] = len;
 			r->siov[nout].iov_base = r->bufs[i];
 			r->siov[nout].iov_len = len;
-			memset(&r->smsg[nout], 0, sizeof(r->smsg[nout]));
-			r->smsg[nout].msg_hdr.msg_iov = &r->siov[nout];
-			r->smsg[nout].msg_hdr.msg_iovlen = 1;
-			r->smsg[nout].msg_hdr.msg_name = &r->dst[nout];
-			r->smsg[nout].msg_hdr.msg_namelen =
-			    sizeof(r->dst[nout]);
 			nout++;
 		}
 		out = leg->peer;
-		/* bounded: every round sends at least one or stops */
-		while (out != NULL && sent < nout) {
-			int k = sendmmsg(out->fd[c], r->smsg + sent,
-			    nout - sent, MSG_DONTWAIT);
-
-			if (k <= 0) {
-				/* skip the datagram that failed (EAGAIN...) */
-				out->st.send_fail++;
-				failed++;
-				sent++;
-				continue;
-			}
-			for (int j = 0; j < k; j++)
-				out->st.tx_octets +=
-				    r->payload[sent + (unsigned)j];
-			sent += (unsigned)k;
-		}
-		if (out != NULL) {
-			out->st.tx += sent - failed;
-			if (c)
-				out->st.rtcp_tx += sent - failed;
+		if (out != NULL && nout > 0) {
+			if (r->gso != GSO_OFF && nout > 1)
+				send_gso(r, out, c, nout);
+			else
+				send_plain(r, out, c, 0, nout);
 		}
 		if (n < RELAY_BATCH)
 			break;

@@ -10,7 +10,12 @@
  *
  * so SRTP<->SRTP is re-keyed per leg and RTP<->SRTP is converted when one
  * leg is plain.  I/O is batched: recvmmsg of up to RELAY_BATCH datagrams,
- * one sendmmsg of what survives.  Drops are counted per leg, never logged
+ * one sendmmsg of what survives.  On Linux the survivors are sent with UDP
+ * GSO (UDP_SEGMENT): runs of equal-size datagrams to the same destination
+ * go as one super-datagram that the kernel splits again (relay_gso_plan),
+ * so a batch of G.711 packets costs one route lookup and one trip down
+ * the stack; where the kernel refuses it, the relay falls back for good
+ * to one datagram per message.  Drops are counted per leg, never logged
  * per packet, and no key ever reaches a counter or a message.
  *
  * The per-packet step relay_packet() does no I/O: unit tests and the fuzz
@@ -68,6 +73,7 @@ struct relay_conf {
 	struct in_addr addr; /* local address to bind (127.0.0.1 in tests) */
 	uint16_t port_lo, port_hi; /* RTP ports: even P in [lo, hi), P+1 */
 	int unbound; /* no sockets (tests, fuzzing) */
+	int no_gso; /* never send with UDP GSO (tests, benchmarks) */
 };
 
 /* One side of a call.  Suite NONE: plain RTP, keys ignored. */
@@ -125,6 +131,36 @@ enum relay_verdict relay_packet(struct relay_leg *in, int is_rtcp,
  * socket of a leg and send what is forwarded; returns datagrams read.
  */
 int relay_leg_service(struct relay_leg *leg, int is_rtcp, int max_batches);
+
+/*
+ * UDP GSO send plan.  A group is a run of datagrams sent as one message:
+ * consecutive, to the same destination, all of length seg except the
+ * last, which may be shorter (and then ends the group), at most
+ * RELAY_GSO_MAX_SEGS of them and RELAY_GSO_MAX_BYTES in all.  Datagrams
+ * longer than RELAY_GSO_MAX_SEG travel alone (a segment must fit the path
+ * MTU, which the relay does not know; voice packets are far shorter).
+ */
+#define RELAY_GSO_MAX_SEGS 64 /* the kernel's UDP_MAX_SEGMENTS */
+#define RELAY_GSO_MAX_BYTES 65000 /* < 65507, the IPv4 UDP payload bound */
+#define RELAY_GSO_MAX_SEG 1200
+
+struct relay_gso_group {
+	size_t first, count; /* datagrams first .. first + count - 1 */
+	size_t seg; /* segment size: the first datagram's length */
+};
+
+/*
+ * Pure: fills g[0..return) with the groups of the n datagrams of lengths
+ * len[] to dst[], in order, every datagram in exactly one group (g needs
+ * room for n groups).  A group of count 1 is sent without UDP_SEGMENT.
+ */
+size_t relay_gso_plan(const size_t *len, const struct sockaddr_in *dst,
+    size_t n, struct relay_gso_group *g);
+
+/* UDP GSO state: 2 once a group has gone out that way, 1 while it may
+ * still be used but has not been yet, 0 for good once the relay has fallen
+ * back to single datagrams (or was told to, or the kernel lacks it). */
+int relay_gso_active(const struct relay *r);
 
 /* Register a persistent read event per socket on base (libevent 2.1). */
 int relay_attach(struct relay *r, struct event_base *base);

@@ -56,9 +56,10 @@ phone_keys(struct phone *p, struct relay_leg_conf *lc, enum srtpc_suite suite)
 }
 
 static void
-call_new(struct call *c, enum srtpc_suite sa, enum srtpc_suite sb, int bound)
+call_new_gso(struct call *c, enum srtpc_suite sa, enum srtpc_suite sb,
+    int bound, int no_gso)
 {
-	struct relay_conf rc = {.unbound = !bound};
+	struct relay_conf rc = {.unbound = !bound, .no_gso = no_gso};
 	struct relay_leg_conf la, lb;
 
 	memset(c, 0, sizeof(*c));
@@ -78,6 +79,12 @@ call_new(struct call *c, enum srtpc_suite sa, enum srtpc_suite sb, int bound)
 	    htonl(0x7f000001);
 	c->pa.addr.sin_port = htons(30000);
 	c->pb.addr.sin_port = htons(30010);
+}
+
+static void
+call_new(struct call *c, enum srtpc_suite sa, enum srtpc_suite sb, int bound)
+{
+	call_new_gso(c, sa, sb, bound, 0);
 }
 
 static void
@@ -454,6 +461,191 @@ relays_srtp_and_srtcp_over_loopback_udp(void **state)
 	event_base_free(base);
 }
 
+/* ---- UDP GSO: the send plan, then over loopback ---- */
+
+struct plan_case {
+	const char *what;
+	size_t n;
+	size_t len[80]; /* 0 past n; see fill below */
+	size_t fill_len, fill_n; /* or: fill_n datagrams of fill_len */
+	size_t other_dst; /* 1-based index of a datagram to elsewhere */
+	size_t ng;
+	struct relay_gso_group g[8];
+};
+
+static const struct plan_case plan_cases[] = {
+    {"a batch of G.711 is one group", 0, {0}, 172, 32, 0, 1, {{0, 32, 172}}},
+    {"one datagram alone", 1, {172}, 0, 0, 0, 1, {{0, 1, 172}}},
+    {"nothing", 0, {0}, 0, 0, 0, 0, {{0, 0, 0}}},
+    {"a shorter one ends the group", 5, {172, 172, 100, 172, 172}, 0, 0, 0, 2,
+        {{0, 3, 172}, {3, 2, 172}}},
+    {"a longer one starts a group", 3, {100, 172, 172}, 0, 0, 0, 2,
+        {{0, 1, 100}, {1, 2, 172}}},
+    {"mixed sizes", 8, {60, 60, 60, 300, 300, 28, 28, 300}, 0, 0, 0, 4,
+        {{0, 3, 60}, {3, 3, 300}, {6, 1, 28}, {7, 1, 300}}},
+    {"another destination splits", 4, {172, 172, 172, 172}, 0, 0, 3, 3,
+        {{0, 2, 172}, {2, 1, 172}, {3, 1, 172}}},
+    {"too long for a segment", 3, {1300, 1300, 1300}, 0, 0, 0, 3,
+        {{0, 1, 1300}, {1, 1, 1300}, {2, 1, 1300}}},
+    {"at most 64 segments", 0, {0}, 172, 70, 0, 2,
+        {{0, 64, 172}, {64, 6, 172}}},
+    {"at most 65000 bytes", 0, {0}, 1200, 60, 0, 2,
+        {{0, 54, 1200}, {54, 6, 1200}}},
+    {"empty datagrams alone", 3, {0, 0, 172}, 0, 0, 0, 3,
+        {{0, 1, 0}, {1, 1, 0}, {2, 1, 172}}},
+};
+
+static void
+gso_plan_groups_runs_of_equal_size_to_one_destination(void **state)
+{
+	(void)state;
+	for (size_t t = 0; t < sizeof(plan_cases) / sizeof(plan_cases[0]);
+	     t++) {
+		const struct plan_case *pc = &plan_cases[t];
+		size_t len[80], n = pc->fill_n ? pc->fill_n : pc->n, ng, next;
+		struct sockaddr_in dst[80];
+		struct relay_gso_group g[80];
+
+		/* Given n datagrams, all to one address but maybe one */
+		for (size_t i = 0; i < n; i++) {
+			len[i] = pc->fill_n ? pc->fill_len : pc->len[i];
+			memset(&dst[i], 0, sizeof(dst[i]));
+			dst[i].sin_family = AF_INET;
+			dst[i].sin_addr.s_addr = htonl(0x7f000001);
+			dst[i].sin_port = htons(30010);
+			/* padding differs: only family, address, port count */
+			memset(
+			    dst[i].sin_zero, (int)i, sizeof(dst[i].sin_zero));
+		}
+		if (pc->other_dst)
+			dst[pc->other_dst - 1].sin_port = htons(30012);
+		/* When planned */
+		ng = relay_gso_plan(len, dst, n, g);
+		/* Then the expected groups, covering each datagram once */
+		print_message("%s\n", pc->what);
+		assert_int_equal(ng, pc->ng);
+		next = 0;
+		for (size_t i = 0; i < ng; i++) {
+			assert_int_equal(g[i].first, pc->g[i].first);
+			assert_int_equal(g[i].count, pc->g[i].count);
+			assert_int_equal(g[i].seg, pc->g[i].seg);
+			assert_int_equal(g[i].first, next);
+			next += g[i].count;
+		}
+		assert_int_equal(next, n);
+	}
+}
+
+/* A plain RTP packet of n bytes whose bytes depend on seq and n. */
+static size_t
+rtp_sized(uint8_t *b, uint16_t seq, size_t n)
+{
+	g711(b, seq, 0x22);
+	for (size_t i = 12; i < n; i++)
+		b[i] = (uint8_t)(seq * 7 + i + n);
+	return n;
+}
+
+static int
+kernel_has_gso(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), v = 0, ok;
+	socklen_t vl = sizeof(v);
+
+	ok = getsockopt(fd, IPPROTO_UDP, 103 /* UDP_SEGMENT */, &v, &vl) == 0;
+	close(fd);
+	return ok;
+}
+
+/*
+ * 48 plain RTP datagrams of mixed sizes in one burst A -> relay -> B:
+ * every one arrives, exact bytes, in order, and the counters are exact.
+ * no_check: B's socket gets SO_NO_CHECK, with which the kernel refuses
+ * GSO (EINVAL), so the relay must fall back on the first batch.
+ */
+static void
+relay_mixed_sizes_over_loopback(int no_gso, int no_check)
+{
+	static const size_t sizes[] = {172, 172, 172, 60, 60, 300, 300, 300,
+	    300, 172, 1400, 1400, 12, 172, 172, 100};
+	const size_t nsizes = sizeof(sizes) / sizeof(sizes[0]);
+	struct call c;
+	struct sockaddr_in la;
+	struct event_base *base;
+	uint8_t b[RELAY_BUF], want[RELAY_BUF];
+	uint64_t payload = 0;
+	int gso = kernel_has_gso() && !no_gso;
+
+	call_new_gso(&c, SRTPC_NONE, SRTPC_NONE, 1, no_gso);
+	assert_int_equal(relay_gso_active(c.r), gso);
+	base = event_base_new();
+	assert_non_null(base);
+	assert_int_equal(relay_attach(c.r, base), 0);
+	c.pa.fd = udp_bound(&c.pa.addr);
+	c.pb.fd = udp_bound(&c.pb.addr);
+	relay_leg_set_remote(c.a, &c.pa.addr);
+	relay_leg_set_remote(c.b, &c.pb.addr);
+	leg_addr(c.a, 0, &la);
+	if (no_check) {
+		int one = 1;
+
+		assert_int_equal(setsockopt(relay_leg_fd(c.b, 0), SOL_SOCKET,
+		                     SO_NO_CHECK, &one, sizeof(one)),
+		    0);
+	}
+	/* Given 48 datagrams sent at once (the relay reads batches of 32) */
+	for (uint16_t seq = 1; seq <= 48; seq++) {
+		size_t n = rtp_sized(b, seq, sizes[seq % nsizes]);
+
+		payload += n - 12;
+		assert_int_equal(sendto(c.pa.fd, b, n, 0,
+		                     (struct sockaddr *)&la, sizeof(la)),
+		    (ssize_t)n);
+	}
+	/* When the relay runs */
+	for (int i = 0; i < 20 && relay_leg_stats(c.a)->rx < 48; i++)
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	/* Then B gets each, in order, byte for byte */
+	for (uint16_t seq = 1; seq <= 48; seq++) {
+		ssize_t got = recv_wait(c.pb.fd, b, sizeof(b));
+		size_t wn = rtp_sized(want, seq, sizes[seq % nsizes]);
+
+		assert_int_equal(got, (ssize_t)wn);
+		assert_memory_equal(b, want, wn);
+	}
+	assert_int_equal(recv(c.pb.fd, b, sizeof(b), MSG_DONTWAIT), -1);
+	assert_int_equal(relay_leg_stats(c.a)->rx, 48);
+	assert_int_equal(relay_leg_stats(c.b)->tx, 48);
+	assert_int_equal(relay_leg_stats(c.b)->send_fail, 0);
+	assert_int_equal(relay_leg_stats(c.a)->rx_octets, payload);
+	assert_int_equal(relay_leg_stats(c.b)->tx_octets, payload);
+	/* and GSO was used, or given up for good */
+	assert_int_equal(relay_gso_active(c.r), gso && !no_check ? 2 : 0);
+	call_free(&c);
+	event_base_free(base);
+}
+
+static void
+gso_sends_mixed_sizes_exactly_over_loopback(void **state)
+{
+	(void)state;
+	relay_mixed_sizes_over_loopback(0, 0);
+}
+
+static void
+without_gso_the_same_datagrams_arrive(void **state)
+{
+	(void)state;
+	relay_mixed_sizes_over_loopback(1, 0);
+}
+
+static void
+gso_refused_by_the_kernel_falls_back_for_good(void **state)
+{
+	(void)state;
+	relay_mixed_sizes_over_loopback(0, 1);
+}
+
 static void
 port_range_exhaustion_is_reported(void **state)
 {
@@ -489,6 +681,11 @@ main(void)
 	    cmocka_unit_test(remote_is_latched_only_from_an_authentic_packet),
 	    cmocka_unit_test(relays_srtp_and_srtcp_over_loopback_udp),
 	    cmocka_unit_test(port_range_exhaustion_is_reported),
+	    cmocka_unit_test(
+	        gso_plan_groups_runs_of_equal_size_to_one_destination),
+	    cmocka_unit_test(gso_sends_mixed_sizes_exactly_over_loopback),
+	    cmocka_unit_test(without_gso_the_same_datagrams_arrive),
+	    cmocka_unit_test(gso_refused_by_the_kernel_falls_back_for_good),
 	};
 
 	assert_int_equal(srtpc_init(), 0);
