@@ -121,6 +121,8 @@ void sccp_media_port_range(uint16_t *lo, uint16_t *hi);
 /* The relay running on ip source-address: 0, or -1. */
 int sccp_media_relay_ready(void);
 int sccp_media_relay_is_running(void);
+/* relay_gso_active() of the running relay, -1 when none runs. */
+int sccp_media_relay_gso(void);
 /* The address the relay was last started on. */
 const struct in_addr *sccp_media_relay_addr(void);
 /* The engine opened or closed a phone-to-phone stream. */

@@ -561,6 +561,12 @@ sccp_media_relay_is_running(void)
 	return media.relay != NULL;
 }
 
+int
+sccp_media_relay_gso(void)
+{
+	return media.relay != NULL ? relay_gso_active(media.relay) : -1;
+}
+
 const struct in_addr *
 sccp_media_relay_addr(void)
 {

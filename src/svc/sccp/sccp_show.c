@@ -414,5 +414,21 @@ sccp_show_rtp(struct buf *out)
 	}
 	n = moh_show_rtp(out, n);
 	buf_printf(out, "Found %u active RTP connections\n", n);
+	/* How the relay sends (doc/media.md "Relay I/O"). */
+	switch (sccp_media_relay_gso()) {
+	case 2:
+		buf_puts(out, "Relay send: UDP GSO in use\n");
+		break;
+	case 1:
+		buf_puts(out, "Relay send: UDP GSO available, not used yet\n");
+		break;
+	case 0:
+		buf_puts(out,
+		    "Relay send: one datagram per message (no UDP "
+		    "GSO)\n");
+		break;
+	default:
+		break;
+	}
 	show_rtp_around(out);
 }
