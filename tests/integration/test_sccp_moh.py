@@ -102,6 +102,21 @@ def payload_in_order(pkts):
     return b"".join(p[12:] for p, _ in pkts)
 
 
+_captures = []
+
+
+@pytest.fixture(autouse=True)
+def _stop_captures():
+    """A test that fails before reading its capture leaves no dumpcap
+    running behind it."""
+    yield
+    while _captures:
+        proc = _captures.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
 def start_udp_capture(tmp_path, ports):
     """UDP to or from the phones' RTP sockets (both ends of every secure
     leg and of the music; other tests on this machine use loopback too)."""
@@ -110,6 +125,7 @@ def start_udp_capture(tmp_path, ports):
     proc = subprocess.Popen(["dumpcap", "-q", "-i", "lo", "-f", flt,
                              "-w", str(pcap)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
+    _captures.append(proc)
     for _ in range(100):
         if pcap.exists() and pcap.stat().st_size > 0:
             return proc, pcap
