@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "media/mixer.h"
 #include "media/moh.h"
 
@@ -236,21 +237,12 @@ struct moh {
 	struct moh_stats st;
 };
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	moh_tick(arg, mono_ms());
+	moh_tick(arg, clock_mono_ms());
 }
 
 /* A non-blocking UDP socket on an even port of the range. */

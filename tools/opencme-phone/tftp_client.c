@@ -14,21 +14,13 @@
 #include <unistd.h>
 
 #include "fmt/tftp.h"
+#include "lib/clock.h"
 #include "phone.h"
 
 #define TFTP_CLIENT_BLKSIZE 1428 /* fits an Ethernet MTU */
 #define TFTP_CLIENT_RETRIES 5
 #define TFTP_CLIENT_RTO_MS 1000
 #define TFTP_CLIENT_MAX_FILE (16u * 1024u * 1024u)
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static int
 same_addr(const struct sockaddr_storage *a, socklen_t alen,
@@ -141,15 +133,15 @@ tftp_fetch(const struct phone *p, const char *host, const char *port,
 		snprintf(err, errcap, "TFTP send: %s", strerror(errno));
 		goto out;
 	}
-	deadline = now_ms() + (uint64_t)timeout_s * 1000u;
-	rto_at = now_ms() + TFTP_CLIENT_RTO_MS;
+	deadline = clock_mono_ms() + (uint64_t)timeout_s * 1000u;
+	rto_at = clock_mono_ms() + TFTP_CLIENT_RTO_MS;
 
 	for (;;) {
 		struct sockaddr_storage from;
 		socklen_t fromlen = sizeof(from);
 		struct tftp_packet tp;
 		struct pollfd pfd = {.fd = c.fd, .events = POLLIN};
-		uint64_t t = now_ms();
+		uint64_t t = clock_mono_ms();
 		uint64_t wait = (rto_at < deadline ? rto_at : deadline);
 		ssize_t got;
 		int pr;
@@ -238,7 +230,7 @@ tftp_fetch(const struct phone *p, const char *host, const char *port,
 			if (conn_ack(&c, 0) < 0)
 				goto senderr;
 			retries = 0;
-			rto_at = now_ms() + TFTP_CLIENT_RTO_MS;
+			rto_at = clock_mono_ms() + TFTP_CLIENT_RTO_MS;
 			continue;
 		}
 		if (tp.opcode != TFTP_DATA)
@@ -260,7 +252,7 @@ tftp_fetch(const struct phone *p, const char *host, const char *port,
 			if (conn_ack(&c, tp.block) < 0)
 				goto senderr;
 			retries = 0;
-			rto_at = now_ms() + TFTP_CLIENT_RTO_MS;
+			rto_at = clock_mono_ms() + TFTP_CLIENT_RTO_MS;
 			if (tp.data_len < blksize) {
 				rc = 0;
 				goto out;

@@ -30,6 +30,7 @@
 #include "fmt/sccp.h"
 #include "fmt/sccp_callmsg.h"
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "svc/sccp/sccp_call_int.h"
 #include "svc/sccp/sccp_int.h"
 
@@ -55,15 +56,6 @@ static struct {
 	struct line_map *lines;
 } call;
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static struct dev *
 dev_of_conn(void *conn)
 {
@@ -86,7 +78,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	(void)arg;
 	params_sync();
-	cc_tick(call.cc, now_ms());
+	cc_tick(call.cc, clock_mono_ms());
 	sccp_call_rearm();
 }
 
@@ -102,7 +94,7 @@ sccp_call_rearm(void)
 	evtimer_del(call.tick);
 	if (next == 0)
 		return;
-	now = now_ms();
+	now = clock_mono_ms();
 	next = next > now ? next - now : 0;
 	tv.tv_sec = (time_t)(next / 1000u);
 	tv.tv_usec = (suseconds_t)(next % 1000u) * 1000;
@@ -512,7 +504,7 @@ sccp_call_device_down(void *conn)
 		return;
 	/* Its calls end; the other phones hear about it.  The device
 	 * must still be found while that happens, then it goes. */
-	cc_device_remove(call.cc, d->cd, now_ms());
+	cc_device_remove(call.cc, d->cd, clock_mono_ms());
 	sccp_bridge_device_gone(d);
 	sccp_moh_device_gone(d);
 	sccp_media_device_gone(d);
@@ -539,7 +531,7 @@ int
 sccp_call_input(void *conn, const struct sccp_msg *m)
 {
 	struct dev *d = dev_of_conn(conn);
-	uint64_t now = now_ms();
+	uint64_t now = clock_mono_ms();
 	int handled = 1;
 
 	if (d == NULL)

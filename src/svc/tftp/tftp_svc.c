@@ -38,6 +38,7 @@
 #include "daemon/daemon.h"
 #include "daemon/publish.h"
 #include "fmt/tftp.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "svc/tftp/tftp_int.h"
 #include "svc/tftp/tftp_svc.h"
@@ -293,15 +294,6 @@ static struct tftp_svc *tsvc;
 static uint8_t rxbuf[65536];
 
 static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static uint64_t
 peer_key(const struct sockaddr_in *sin)
 {
 	return (uint64_t)ntohl(sin->sin_addr.s_addr) << 16 |
@@ -467,7 +459,7 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 	struct tftp_svc *s = c->svc;
-	uint64_t now = now_ms();
+	uint64_t now = clock_mono_ms();
 	int act = 0;
 
 	if (what & EV_READ) {
@@ -716,7 +708,7 @@ static void
 listener_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tftp_svc *s = arg;
-	uint64_t now = now_ms();
+	uint64_t now = clock_mono_ms();
 
 	(void)what;
 	for (int i = 0; i < 64; i++) {
@@ -819,7 +811,7 @@ reconcile_files(struct tftp_svc *s)
 	struct pubtab *fresh = xcalloc(1, sizeof(*fresh)), *old = cfg_files;
 	const struct tftp_file *f;
 	const struct load_cfg_file *l;
-	uint64_t now = now_ms();
+	uint64_t now = clock_mono_ms();
 
 	pubtab_init(fresh);
 	TAILQ_FOREACH (f, &cfg->tftp_files, entry)
@@ -854,7 +846,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	rate_expire(s, now_ms());
+	rate_expire(s, clock_mono_ms());
 	/* A reload swapped the configuration tree (SIGHUP). */
 	if (s->d->reloads != s->reloads_seen) {
 		s->reloads_seen = s->d->reloads;
