@@ -272,14 +272,18 @@ def tls_phones(d, n=2):
             for mac, ctx in list(zip(MACS, d.ctxs))[:n]]
 
 
-def drain(sock, limit=10000):
+def drain(sock, quiet=0.0, limit=10000):
     """Forget the datagrams already queued on sock (bounded): music on
-    hold that arrived before the stream a test checks."""
-    sock.setblocking(False)
+    hold that arrived before the stream a test checks.  quiet: also wait
+    until nothing has come for that many seconds."""
+    if quiet > 0:
+        sock.settimeout(quiet)
+    else:
+        sock.setblocking(False)
     try:
         for _ in range(limit):
             sock.recvfrom(2048)
-    except BlockingIOError:
+    except (BlockingIOError, socket.timeout):
         pass
     finally:
         sock.settimeout(2)

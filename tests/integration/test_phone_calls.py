@@ -25,6 +25,19 @@ def calls(rep, tag):
     return rep[PH[tag][0]]["calls"]
 
 
+def start_phones(args):
+    """opencme-phone in the background; a thread gathers its stderr lines
+    in err while the test looks at the daemon."""
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    err = []
+    reader = threading.Thread(
+        target=lambda: err.extend(iter(proc.stderr.readline, "")),
+        daemon=True)
+    reader.start()
+    return proc, err, reader
+
+
 def check_media(call, secure, min_packets=50):
     """A call that was up: packets both ways, all authentic, the pattern
     intact, none lost (loopback)."""
@@ -95,15 +108,9 @@ def test_calling_a_phone_in_a_call_is_busy(daemons, tmp_path):
     p, rep = run_phone(d, state, [m for m, _ in PH.values()])
     assert p.returncode == 0, p.stderr
     # Phones 1 and 2 in a call ...
-    first = subprocess.Popen(
+    first, err, reader = start_phones(
         phone_args(d, state, [PH[1][0], PH[2][0]], "--no-capf", "--call",
-                   PH[2][1], hold=6),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    err = []
-    reader = threading.Thread(
-        target=lambda: err.extend(iter(first.stderr.readline, "")),
-        daemon=True)
-    reader.start()
+                   PH[2][1], hold=6))
     try:
         wait_for(lambda: sum(": connected" in l for l in err) >= 2 or
                  first.poll() is not None, "the first call", tries=300)
@@ -148,15 +155,9 @@ def test_hold_and_resume_bring_a_new_srtp_stream(daemons, tmp_path):
 
 def test_srtcp_sender_reports_cross_the_relay(daemons, tmp_path):
     d = make_secure_cme(daemons)
-    call = subprocess.Popen(
+    call, err, reader = start_phones(
         phone_args(d, tmp_path / "ph", [PH[1][0], PH[2][0]], "--call",
-                   PH[2][1], "--rtcp-interval-ms", "300", hold=4),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    err = []
-    reader = threading.Thread(
-        target=lambda: err.extend(iter(call.stderr.readline, "")),
-        daemon=True)
-    reader.start()
+                   PH[2][1], "--rtcp-interval-ms", "300", hold=4))
 
     def relay_rtcp():
         out = d.cli("show ephone offhook", check=True).stdout
@@ -196,15 +197,9 @@ def test_flow_around_call_between_emulated_phones(daemons, tmp_path):
     p = d.cli("configure terminal", "voice service voip",
               "media flow-around", "end")
     assert p.returncode == 0, p.stdout + p.stderr
-    call = subprocess.Popen(
+    call, err, reader = start_phones(
         phone_args(d, tmp_path / "ph", [PH[1][0], PH[2][0]], "--call",
-                   PH[2][1], "--rtcp-interval-ms", "300", hold=3),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    err = []
-    reader = threading.Thread(
-        target=lambda: err.extend(iter(call.stderr.readline, "")),
-        daemon=True)
-    reader.start()
+                   PH[2][1], "--rtcp-interval-ms", "300", hold=3))
     try:
         wait_for(lambda: sum(" media AES_CM" in x for x in err) >= 2 or
                  call.poll() is not None, "the call's media", tries=600)
