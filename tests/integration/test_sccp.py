@@ -166,9 +166,9 @@ def registered_rows(d):
 
 # ---- 1. the chapter's secure example, with tshark -------------------------
 
-def start_capture(tmp_path, ports):
-    pcap = tmp_path / "sccp.pcapng"
-    flt = " or ".join(f"tcp port {p}" for p in ports)
+def start_capture(tmp_path, ports, proto="tcp"):
+    pcap = tmp_path / f"{proto}.pcapng"
+    flt = " or ".join(f"{proto} port {p}" for p in ports)
     proc = subprocess.Popen(["dumpcap", "-q", "-i", "lo", "-f", flt, "-w",
                              str(pcap)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)

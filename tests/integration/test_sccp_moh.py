@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from test_sccp import pdu, wait_for
+from test_sccp import pdu, start_capture, wait_for
 from test_sccp_calls import (CONNECTED, HOLD, KEYPAD, ONHOOK_S, OFFHOOK,
                              RINGIN, pump_all)
 from secure_fixture import (Srtp, drain, exchange, secure_cme,  # noqa: F401
@@ -109,20 +109,9 @@ def _stop_captures():
 def start_udp_capture(tmp_path, ports):
     """UDP to or from the phones' RTP sockets (both ends of every secure
     leg and of the music; other tests on this machine use loopback too)."""
-    pcap = tmp_path / "udp.pcapng"
-    flt = " or ".join(f"udp port {p}" for p in ports)
-    proc = subprocess.Popen(["dumpcap", "-q", "-i", "lo", "-f", flt,
-                             "-w", str(pcap)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc, pcap = start_capture(tmp_path, ports, proto="udp")
     _captures.append(proc)
-    for _ in range(100):
-        if pcap.exists() and pcap.stat().st_size > 0:
-            return proc, pcap
-        if proc.poll() is not None:
-            pytest.skip("dumpcap cannot capture: " + proc.stderr.read())
-        time.sleep(0.05)
-    proc.kill()
-    pytest.skip("dumpcap did not start")
+    return proc, pcap
 
 
 def udp_payloads(proc, pcap):
