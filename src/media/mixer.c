@@ -10,6 +10,7 @@
 
 #include "lib/buf.h"
 #include "media/mixer.h"
+#include "media/udp.h"
 
 #define RTP_HDR 12
 #define PT_PCMU 0
@@ -169,31 +170,8 @@ mixer_free(struct mixer *m)
 static int
 member_socket(struct mixer *m, uint16_t *port)
 {
-	unsigned span = (unsigned)(m->port_hi - m->port_lo) / 2 + 1;
-
-	for (unsigned tries = 0; tries < span; tries++) {
-		struct sockaddr_in sin;
-		uint16_t p = m->next_port;
-		int fd;
-
-		m->next_port = (uint16_t)(p + 2);
-		if (m->next_port >= m->port_hi)
-			m->next_port = m->port_lo;
-		fd = socket(
-		    AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -1;
-		memset(&sin, 0, sizeof(sin));
-		sin.sin_family = AF_INET;
-		sin.sin_addr = m->addr;
-		sin.sin_port = htons(p);
-		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0) {
-			*port = p;
-			return fd;
-		}
-		close(fd);
-	}
-	return -1;
+	return media_udp_bind_even(
+	    m->addr, m->port_lo, m->port_hi, &m->next_port, port);
 }
 
 int

@@ -14,6 +14,7 @@
 #include "lib/clock.h"
 #include "media/mixer.h"
 #include "media/moh.h"
+#include "media/udp.h"
 
 #define AU_HDR 24
 #define AU_MAGIC 0x2e736e64u /* ".snd" */
@@ -250,24 +251,9 @@ static int
 source_socket(
     const struct in_addr *addr, uint16_t lo, uint16_t hi, uint16_t *port)
 {
-	for (unsigned p = (lo + 1u) & ~1u; p <= hi; p += 2) {
-		struct sockaddr_in sin;
-		int fd = socket(
-		    AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	uint16_t next = lo; /* the lowest free even port */
 
-		if (fd < 0)
-			return -1;
-		memset(&sin, 0, sizeof(sin));
-		sin.sin_family = AF_INET;
-		sin.sin_addr = *addr;
-		sin.sin_port = htons((uint16_t)p);
-		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0) {
-			*port = (uint16_t)p;
-			return fd;
-		}
-		close(fd);
-	}
-	return -1;
+	return media_udp_bind_even(*addr, lo, hi, &next, port);
 }
 
 int

@@ -19,6 +19,10 @@
 #include <openssl/crypto.h>
 
 #include "media/relay.h"
+#include "media/udp.h"
+
+/* Socket buffers of a leg: room for bursts of a busy relay. */
+#define RELAY_SOCKBUF (1 << 20)
 
 struct relay_leg {
 	struct relay *relay;
@@ -161,31 +165,6 @@ relay_free(struct relay *r)
 	free(r);
 }
 
-static int
-open_udp(struct in_addr addr, uint16_t port)
-{
-	struct sockaddr_in sin;
-	int fd, size = 1 << 20;
-
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr = addr;
-	sin.sin_port = htons(port);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
-
 /* An even/odd pair from the range, round robin from the last one. */
 static int
 bind_pair(struct relay *r, struct relay_leg *leg)
@@ -199,12 +178,14 @@ bind_pair(struct relay *r, struct relay_leg *leg)
 		if (p < lo || p + 1 >= hi + 1 || p + 1 > 65535)
 			p = lo;
 		r->next_port = (uint16_t)(p + 2);
-		if ((leg->fd[0] = open_udp(r->conf.addr, (uint16_t)p)) < 0) {
+		if ((leg->fd[0] = media_udp_bind(
+		         r->conf.addr, (uint16_t)p, RELAY_SOCKBUF)) < 0) {
 			if (errno == EADDRINUSE || errno == EACCES)
 				continue;
 			return RELAY_E_SOCKET;
 		}
-		leg->fd[1] = open_udp(r->conf.addr, (uint16_t)(p + 1));
+		leg->fd[1] = media_udp_bind(
+		    r->conf.addr, (uint16_t)(p + 1), RELAY_SOCKBUF);
 		if (leg->fd[1] < 0) {
 			int e = errno;
 
